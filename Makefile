@@ -1,0 +1,110 @@
+# voxsense: read top to bottom. `make help` lists the targets.
+#
+#   make            build the daemon and the capture generator (release)
+#   make run        build, then run the all-in-one sensor on ./var
+#   make test       build (ASan+UBSan), run unit, integration and fuzz smoke tests
+#   make bench      offline throughput versus tshark on a 500-call capture
+#
+# Every target first installs the Debian packages it needs (deploy/deps.sh).
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.PHONY: all deps deps-test deps-bench run test unit integration fuzz-smoke \
+	fuzz bench clean help
+
+CC      ?= gcc
+CLANG   ?= clang
+BUILD   := build
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+msg      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+CPPFLAGS:= -D_GNU_SOURCE -Iinclude -Iuser
+CFLAGS_REL  := -std=gnu11 -O2 -g $(WARN)
+CFLAGS_ASAN := -std=gnu11 -O1 -g $(WARN) -fno-omit-frame-pointer \
+	       -fsanitize=address,undefined -fno-sanitize-recover=all
+LDLIBS  := -lpcap -lsqlite3 -lcjson -lm
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CPPFLAGS += -DVS_VERSION='"$(VERSION)"'
+
+# One folder per pipeline stage; every .c in them is part of the daemon.
+USER_SRCS := $(sort $(wildcard user/*/*.c))
+MAIN_SRC  := user/daemon/main.c
+LIB_SRCS  := $(filter-out $(MAIN_SRC),$(USER_SRCS))
+GEN_SRCS  := $(sort $(wildcard tests/gen/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+REL_LIB   := $(LIB_SRCS:%.c=$(BUILD)/rel/%.o)
+ASAN_LIB  := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/unit/%)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+all: deps $(BUILD)/rel/voxsense $(BUILD)/rel/vsgen
+
+help:
+	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	$(Q)deploy/deps.sh build
+deps-test:
+	$(Q)deploy/deps.sh build test
+deps-bench:
+	$(Q)deploy/deps.sh build bench
+
+# --- objects -----------------------------------------------------------------
+$(BUILD)/rel/%.o: %.c $(wildcard user/*/*.h include/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) $(CFLAGS_REL) -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c $(wildcard user/*/*.h include/*.h)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) $(CFLAGS_ASAN) -c $< -o $@
+
+# --- programs ----------------------------------------------------------------
+$(BUILD)/rel/voxsense: $(BUILD)/rel/$(MAIN_SRC:.c=.o) $(REL_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS_REL) $^ $(LDLIBS) -o $@
+
+$(BUILD)/asan/voxsense: $(BUILD)/asan/$(MAIN_SRC:.c=.o) $(ASAN_LIB)
+	$(call msg,LD-ASAN,$@)
+	$(Q)$(CC) $(CFLAGS_ASAN) $^ $(LDLIBS) -o $@
+
+# The capture generator only writes pcaps; it shares no code with the daemon
+# so that its output is an independent ground truth.
+$(BUILD)/rel/vsgen: $(GEN_SRCS) $(wildcard tests/gen/*.h)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -Itests/gen $(CFLAGS_REL) $(GEN_SRCS) -lpcap -lm -o $@
+
+$(BUILD)/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
+	$(call msg,LD-TEST,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Itests $(CFLAGS_ASAN) $^ $(LDLIBS) -lcriterion -o $@
+
+# libFuzzer targets: each links the daemon's library built with clang.
+FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $^ $(LDLIBS) -o $@
+
+# --- running -----------------------------------------------------------------
+run: all
+	$(Q)deploy/deps.sh run
+	$(Q)tests/run/make-run.sh $(BUILD)/rel
+
+test: deps-test $(BUILD)/asan/voxsense $(BUILD)/rel/vsgen $(BUILD)/rel/voxsense $(UNIT_BINS) $(FUZZ_BINS)
+	$(Q)tests/run-all.sh $(BUILD)
+
+unit: deps-test $(UNIT_BINS)
+	$(Q)for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2 || exit 1; done
+
+fuzz: deps-test $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do $$f -max_total_time=$${FUZZ_SECONDS:-60} \
+		tests/fuzz/corpus/$$(basename $$f) || exit 1; done
+
+bench: deps-bench $(BUILD)/rel/voxsense $(BUILD)/rel/vsgen
+	$(Q)tests/bench/bench.sh $(BUILD)/rel
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* conf/: voipmonitor.conf syntax (key = value, # and ; comments, optional
+ * [general] section, repeated keys accumulate) into struct vs_conf. */
+#ifndef VS_CONF_H
+#define VS_CONF_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/addr.h"
+
+#define VS_CONF_MAX_NATALIAS 64
+#define VS_CONF_MAX_IPFILTER 1024
+
+enum vs_savertp { VS_SAVERTP_NO = 0, VS_SAVERTP_YES, VS_SAVERTP_HEADER };
+
+struct vs_natalias {
+	struct vs_addr from; /* address written in SDP (private) */
+	struct vs_addr to;   /* address the packets really carry (public) */
+};
+
+struct vs_ipnet {
+	struct vs_addr addr; /* masked */
+	uint8_t prefix;	     /* in the 128-bit space: IPv4 /24 is 120 */
+};
+
+struct vs_conf {
+	uint16_t id_sensor;		/* 0 = not set */
+	uint8_t sip_ports[65536 / 8];	/* sipport bitmap; default 5060 */
+	char spooldir[PATH_MAX];	/* default /var/spool/voxsense */
+	int savesip;			/* default yes */
+	enum vs_savertp savertp;	/* default yes */
+	char sqlite_path[PATH_MAX];	/* sqlite_path; default
+					 * <spooldir>/voxsense.db */
+	int cdr_check_exists_callid;	/* default no */
+	uint32_t rtptimeout_s;		/* default 300 */
+	uint32_t sipwithoutrtptimeout_s;/* default 3600 */
+	uint32_t absolute_timeout_s;	/* default 14400 */
+	char *filter;			/* tcpdump syntax; NULL = none */
+	uint32_t n_natalias;
+	struct vs_natalias natalias[VS_CONF_MAX_NATALIAS];
+	uint32_t n_ipfilter;
+	struct vs_ipnet ipfilter[VS_CONF_MAX_IPFILTER]; /* interface_ip_filter */
+	char interface[256];		/* live capture: later issue */
+};
+
+/* Fills defaults. */
+void vs_conf__init(struct vs_conf *c);
+/* Frees what vs_conf owns (filter). */
+void vs_conf__free(struct vs_conf *c);
+
+/* Reads path into c (on top of what c holds). 0, or -EINVAL after printing
+ * "voxsense: error: FILE:LINE: KEY = VALUE: expected ..." to stderr; -errno
+ * when the file cannot be read. Unknown keys: one warning with file:line. */
+int vs_conf__load(struct vs_conf *c, const char *path);
+
+/* Applies one "key = value" (used by load and by tests). where is "file:line"
+ * for messages. Returns 0, 1 for an unknown key (warned), or -EINVAL. */
+int vs_conf__set(struct vs_conf *c, const char *key, const char *value,
+		 const char *where);
+
+/* Prints the effective configuration as a loadable config file. */
+void vs_conf__print(const struct vs_conf *c, FILE *out);
+
+static inline int vs_conf__is_sip_port(const struct vs_conf *c, uint16_t port)
+{
+	return (c->sip_ports[port >> 3] >> (port & 7)) & 1;
+}
+
+/* True when interface_ip_filter is empty or holds a or b. */
+int vs_conf__ip_allowed(const struct vs_conf *c, const struct vs_addr *a,
+			const struct vs_addr *b);
+
+#endif
