@@ -19,7 +19,8 @@ V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
 msg      = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' "$(1)" "$(2)";)
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+	   -Wno-format-truncation
 CPPFLAGS:= -D_GNU_SOURCE -Iinclude -Iuser
 CFLAGS_REL  := -std=gnu11 -O2 -g $(WARN)
 CFLAGS_ASAN := -std=gnu11 -O1 -g $(WARN) -fno-omit-frame-pointer \

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to call/: the call, its media endpoints and streams. */
+#ifndef VS_CALL_INT_H
+#define VS_CALL_INT_H
+
+#include "call/call.h"
+#include "call/rtp.h"
+
+#define VS_CALL_MAX_MEDIA 12	/* endpoints per call (RTP+RTCP, re-INVITEs) */
+#define VS_CALL_MAX_PT 8	/* payload types remembered per side */
+#define VS_CALL_MAX_STREAMS 8	/* RTP streams (SSRC, src, dst) per call */
+#define VS_CALL_SIG_RING 16	/* recent message signatures (retransmits) */
+#define VS_CALL_TAG_MAX 48
+
+enum vs_side { VS_SIDE_CALLER = 0, VS_SIDE_CALLEE = 1 };
+
+struct vs_pt_map {
+	uint8_t pt;
+	uint8_t is_event;	/* telephone-event */
+	uint8_t is_video;
+	char name[13];
+	uint32_t clock;
+};
+
+struct vs_call_stream;
+
+/* One endpoint announced in SDP, linked into the table's endpoint hash. */
+struct vs_media_ent {
+	struct vs_media_ent *hnext;
+	struct vs_call *call;
+	struct vs_call_stream *last; /* last stream matched here (cache) */
+	struct vs_endpoint ep;
+	uint8_t side;		/* who announced it, i.e. who receives there */
+	uint8_t is_rtcp;
+	uint8_t is_video;
+};
+
+struct vs_call_stream {
+	struct vs_call_stream *next;
+	struct vs_endpoint src, dst;
+	uint32_t ssrc;
+	uint8_t dir;		/* 0: a (sent by the caller), 1: b */
+	uint8_t is_video;
+	char codec[16];
+	struct vs_rtp_stream rtp;
+	struct vs_rtcp_stats rtcp;
+};
+
+struct vs_call {
+	struct vs_call *hnext;		/* Call-ID hash chain */
+	struct vs_call *prev, *next;	/* list of all calls */
+	uint64_t hash;
+	uint64_t last_sip_us, last_rtp_us, last_us;
+	uint64_t end_at_us;		/* finalise at this time; 0 = open */
+	uint32_t invite_cseq;
+	uint8_t answered, bye_seen, cancel_seen, bye_answered;
+	uint8_t caller_tag_len;
+	char caller_tag[VS_CALL_TAG_MAX];
+	uint32_t sig[VS_CALL_SIG_RING];
+	uint8_t sig_next;
+	uint8_t npt[2];
+	uint8_t nmedia;
+	uint8_t nstreams;
+	struct vs_pt_map pt[2][VS_CALL_MAX_PT];
+	struct vs_media_ent media[VS_CALL_MAX_MEDIA];
+	struct vs_call_stream *streams;
+	void *user;
+	struct vs_cdr cdr;	/* filled as the call goes; legs at the end */
+};
+
+struct vs_call_table {
+	struct vs_call_opts o;
+	struct vs_call **calls;		/* Call-ID buckets */
+	uint32_t calls_mask;
+	struct vs_media_ent **media;	/* endpoint buckets */
+	uint32_t media_mask;
+	uint32_t nmedia;
+	struct vs_call *head;		/* all calls, newest first */
+	uint64_t now_us, next_tick_us;
+	size_t mem;
+};
+
+/* call.c */
+struct vs_call *vs_call__find(struct vs_call_table *t, const char *id,
+			      uint32_t len, uint64_t hash);
+struct vs_call *vs_call__create(struct vs_call_table *t, const char *id,
+				uint32_t len, uint64_t hash);
+void vs_call__end_at(struct vs_call *c, uint64_t at_us, enum vs_cdr_end how);
+
+/* media.c */
+void vs_media__register(struct vs_call_table *t, struct vs_call *c,
+			uint8_t side, const struct vs_endpoint *ep,
+			uint8_t is_rtcp, uint8_t is_video);
+void vs_media__unregister_all(struct vs_call_table *t, struct vs_call *c);
+void vs_media__free_streams(struct vs_call_table *t, struct vs_call *c);
+void vs_media__fill_legs(struct vs_call *c);
+
+/* Copies a view into a fixed buffer, truncating, always NUL-terminated. */
+void vs_strcpy_view(char *dst, size_t size, const struct vs_str *s);
+
+#endif

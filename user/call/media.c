@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Media: the endpoint table SDP fills, RTP/RTCP matching, streams, and the
+ * CDR legs made from them at the end of a call. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "call/call_int.h"
+#include "core/hash.h"
+#include "sip/sdp.h"
+
+static inline uint64_t ep_hash(const struct vs_endpoint *ep)
+{
+	uint8_t k[18];
+
+	memcpy(k, ep->addr.b, 16);
+	k[16] = (uint8_t)(ep->port >> 8);
+	k[17] = (uint8_t)ep->port;
+	return vs_hash_bytes(k, sizeof(k), 7);
+}
+
+static void media_grow(struct vs_call_table *t)
+{
+	uint32_t n = (t->media_mask + 1) * 2;
+	struct vs_media_ent **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return;
+	for (uint32_t i = 0; i <= t->media_mask; i++) {
+		struct vs_media_ent *e = t->media[i], *next;
+
+		for (; e; e = next) {
+			uint64_t h = ep_hash(&e->ep) & (n - 1);
+
+			next = e->hnext;
+			e->hnext = b[h];
+			b[h] = e;
+		}
+	}
+	t->mem += (n - (t->media_mask + 1)) * sizeof(*b);
+	free(t->media);
+	t->media = b;
+	t->media_mask = n - 1;
+}
+
+void vs_media__register(struct vs_call_table *t, struct vs_call *c,
+			uint8_t side, const struct vs_endpoint *ep,
+			uint8_t is_rtcp, uint8_t is_video)
+{
+	struct vs_media_ent *e;
+	uint64_t h;
+
+	for (int i = 0; i < c->nmedia; i++) {
+		e = &c->media[i];
+		if (vs_endpoint_eq(&e->ep, ep) && e->side == side &&
+		    e->is_rtcp == is_rtcp)
+			return;
+	}
+	if (c->nmedia >= VS_CALL_MAX_MEDIA) {
+		t->o.stats->streams_limit++;
+		return;
+	}
+	e = &c->media[c->nmedia++];
+	e->call = c;
+	e->ep = *ep;
+	e->side = side;
+	e->is_rtcp = is_rtcp;
+	e->is_video = is_video;
+	e->last = NULL;
+	/* Newest first: a port reused by a later call shadows the old one. */
+	h = ep_hash(ep) & t->media_mask;
+	e->hnext = t->media[h];
+	t->media[h] = e;
+	t->o.stats->sdp_endpoints++;
+	if (++t->nmedia > t->media_mask + 1)
+		media_grow(t);
+}
+
+void vs_media__unregister_all(struct vs_call_table *t, struct vs_call *c)
+{
+	for (int i = 0; i < c->nmedia; i++) {
+		struct vs_media_ent *e = &c->media[i];
+		struct vs_media_ent **pp = &t->media[ep_hash(&e->ep) &
+						     t->media_mask];
+
+		while (*pp && *pp != e)
+			pp = &(*pp)->hnext;
+		if (*pp) {
+			*pp = e->hnext;
+			t->nmedia--;
+		}
+	}
+	c->nmedia = 0;
+}
+
+static struct vs_media_ent *media_find(struct vs_call_table *t,
+				       const struct vs_endpoint *ep)
+{
+	struct vs_media_ent *e = t->media[ep_hash(ep) & t->media_mask];
+
+	for (; e; e = e->hnext)
+		if (vs_endpoint_eq(&e->ep, ep))
+			return e;
+	return NULL;
+}
+
+static const struct vs_pt_map *pt_find(const struct vs_call *c, uint8_t side,
+				       uint8_t pt)
+{
+	for (int i = 0; i < c->npt[side]; i++)
+		if (c->pt[side][i].pt == pt)
+			return &c->pt[side][i];
+	return NULL;
+}
+
+/* Payload type numbers are the receiver's (RFC 3264), so its SDP is asked
+ * first, the sender's second, the static table last. */
+static void stream_codec(const struct vs_call *c, struct vs_call_stream *s,
+			 uint8_t recv_side, uint8_t pt, uint32_t *clock,
+			 uint8_t *event_pt)
+{
+	const struct vs_pt_map *pm = pt_find(c, recv_side, pt);
+	const char *name;
+
+	if (!pm)
+		pm = pt_find(c, !recv_side, pt);
+	*event_pt = 0xff;
+	for (int side = 0; side < 2 && *event_pt == 0xff; side++) {
+		uint8_t sd = side ? !recv_side : recv_side;
+
+		for (int i = 0; i < c->npt[sd]; i++)
+			if (c->pt[sd][i].is_event) {
+				*event_pt = c->pt[sd][i].pt;
+				break;
+			}
+	}
+	if (pm) {
+		strncpy(s->codec, pm->name, sizeof(s->codec) - 1);
+		*clock = pm->clock ? pm->clock : 8000;
+		return;
+	}
+	name = vs_rtp_static_pt(pt, clock);
+	strncpy(s->codec, name ? name : "unknown", sizeof(s->codec) - 1);
+	if (!name || !*clock)
+		*clock = 8000;
+}
+
+static struct vs_call_stream *stream_new(struct vs_call_table *t,
+					 struct vs_call *c,
+					 const struct vs_media_ent *e,
+					 const struct vs_datagram *d,
+					 const struct vs_rtp_hdr *h,
+					 uint8_t dir)
+{
+	struct vs_call_stream *s;
+	uint32_t clock;
+	uint8_t event_pt;
+
+	if (c->nstreams >= VS_CALL_MAX_STREAMS) {
+		t->o.stats->streams_limit++;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->src = d->src;
+	s->dst = d->dst;
+	s->ssrc = h->ssrc;
+	s->dir = dir;
+	s->is_video = e->is_video;
+	/* dir a is received by the callee */
+	stream_codec(c, s, dir == 0 ? VS_SIDE_CALLEE : VS_SIDE_CALLER, h->pt,
+		     &clock, &event_pt);
+	vs_rtp_stream__init(&s->rtp, h->ssrc, h->pt, clock, event_pt);
+	s->next = c->streams;
+	c->streams = s;
+	c->nstreams++;
+	t->mem += sizeof(*s);
+	return s;
+}
+
+static struct vs_call_stream *stream_find(struct vs_call *c,
+					  struct vs_media_ent *e,
+					  const struct vs_datagram *d,
+					  uint32_t ssrc)
+{
+	struct vs_call_stream *s = e->last;
+
+	if (s && s->ssrc == ssrc && vs_endpoint_eq(&s->src, &d->src) &&
+	    vs_endpoint_eq(&s->dst, &d->dst))
+		return s;
+	for (s = c->streams; s; s = s->next)
+		if (s->ssrc == ssrc && vs_endpoint_eq(&s->src, &d->src) &&
+		    vs_endpoint_eq(&s->dst, &d->dst))
+			return s;
+	return NULL;
+}
+
+static void on_rtp(struct vs_call_table *t, struct vs_call *c,
+		   struct vs_media_ent *e, const struct vs_datagram *d,
+		   uint8_t dir)
+{
+	struct vs_rtp_hdr h;
+	struct vs_call_stream *s;
+
+	if (vs_rtp__parse(d->payload, d->len, &h) < 0) {
+		t->o.stats->rtp_bad++;
+		return;
+	}
+	s = stream_find(c, e, d, h.ssrc);
+	if (!s)
+		s = stream_new(t, c, e, d, &h, dir);
+	if (!s)
+		return;
+	e->last = s;
+	t->o.stats->rtp_packets++;
+	vs_rtp_stream__packet(&s->rtp, &h, d->ts_us);
+	c->last_rtp_us = d->ts_us;
+	if (!c->cdr.first_rtp_us)
+		c->cdr.first_rtp_us = d->ts_us;
+}
+
+static struct vs_call_stream *stream_by_ssrc(struct vs_call *c, uint32_t ssrc)
+{
+	struct vs_call_stream *s;
+
+	for (s = c->streams; s; s = s->next)
+		if (s->ssrc == ssrc)
+			return s;
+	return NULL;
+}
+
+static void on_rtcp(struct vs_call_table *t, struct vs_call *c,
+		    const struct vs_datagram *d)
+{
+	struct vs_rtcp_info ri;
+	struct vs_call_stream *s;
+
+	if (vs_rtcp__parse(d->payload, d->len, &ri) < 0) {
+		t->o.stats->rtcp_bad++;
+		return;
+	}
+	t->o.stats->rtcp_packets++;
+	s = stream_by_ssrc(c, ri.sender_ssrc);
+	if (s) {
+		s->rtcp.packets++;
+		if (ri.has_sr)
+			vs_rtcp_stats__sr(&s->rtcp, ri.sr_ntp_mid, d->ts_us);
+	}
+	for (int i = 0; i < ri.n_blocks; i++) {
+		s = stream_by_ssrc(c, ri.blocks[i].ssrc);
+		if (s)
+			vs_rtcp_stats__block(&s->rtcp, &ri.blocks[i],
+					     s->rtp.clock_rate, d->ts_us);
+	}
+}
+
+struct vs_call *vs_call_table__udp(struct vs_call_table *t,
+				   const struct vs_datagram *d, int *is_rtp)
+{
+	struct vs_media_ent *e;
+	uint8_t dir;
+	struct vs_call *c;
+
+	/* Sent to an announced endpoint: its announcer receives, so the other
+	 * side sends. Else sent from one (symmetric RTP): the announcer sends. */
+	e = media_find(t, &d->dst);
+	if (e) {
+		dir = e->side == VS_SIDE_CALLER ? 1 : 0;
+	} else {
+		e = media_find(t, &d->src);
+		if (!e) {
+			t->o.stats->udp_unmatched++;
+			return NULL;
+		}
+		dir = e->side == VS_SIDE_CALLER ? 0 : 1;
+	}
+	c = e->call;
+	if (d->ts_us > c->last_us)
+		c->last_us = d->ts_us;
+	if (e->is_rtcp || vs_rtcp__is_rtcp(d->payload, d->len)) {
+		*is_rtp = 0;
+		on_rtcp(t, c, d);
+	} else {
+		*is_rtp = 1;
+		on_rtp(t, c, e, d, dir);
+	}
+	return c;
+}
+
+void vs_media__free_streams(struct vs_call_table *t, struct vs_call *c)
+{
+	struct vs_call_stream *s, *next;
+
+	for (s = c->streams; s; s = next) {
+		next = s->next;
+		t->mem -= sizeof(*s);
+		free(s);
+	}
+	c->streams = NULL;
+	c->nstreams = 0;
+}
+
+/* The CDR shows, per direction, the audio stream with the most packets. */
+void vs_media__fill_legs(struct vs_call *c)
+{
+	struct vs_call_stream *best[2] = { NULL, NULL }, *s;
+
+	for (s = c->streams; s; s = s->next) {
+		if (s->is_video)
+			continue;
+		if (!best[s->dir] || s->rtp.received > best[s->dir]->rtp.received)
+			best[s->dir] = s;
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		struct vs_cdr_leg *leg = dir ? &c->cdr.b : &c->cdr.a;
+
+		s = best[dir];
+		if (!s)
+			continue;
+		vs_rtp_stream__summary(&s->rtp, s->codec, leg);
+		strncpy(leg->codec, s->codec, sizeof(leg->codec) - 1);
+		leg->src = s->src;
+		leg->dst = s->dst;
+		vs_rtcp_stats__summary(&s->rtcp, leg);
+	}
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* voxsense: command line, role wiring, and the run. */
+#include <errno.h>
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "capture/pcap_file.h"
+#include "core/log.h"
+#include "daemon/pipeline.h"
+
+#define MAX_INPUTS 256
+
+struct vs_args {
+	const char *conf_path;
+	const char *inputs[MAX_INPUTS];
+	int n_inputs;
+	const char *cdr_json;
+	const char *spooldir;
+	int check_config;
+	int stats;
+	int verbose;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: voxsense [options]\n"
+		"VoIP monitoring sensor: SIP and RTP to CDRs and per-call pcaps.\n\n"
+		"  -c, --config FILE    configuration (voipmonitor.conf syntax)\n"
+		"  -r, --read PCAP      analyse a pcap/pcapng file (repeatable,\n"
+		"                       read in the order given)\n"
+		"      --cdr-json FILE  also write CDRs as JSON lines ('-' = stdout)\n"
+		"      --spooldir DIR   override the spooldir key\n"
+		"      --check-config   validate the configuration, print the\n"
+		"                       effective settings, and exit\n"
+		"      --stats          print all counters to stderr at exit\n"
+		"  -v, --verbose        more log output (twice: debug)\n"
+		"  -h, --help           this text\n"
+		"  -V, --version        print the version\n\n"
+		"Without -r, voxsense captures live (not available in this version).\n"
+		"CDRs go to the SQLite file sqlite_path (default\n"
+		"<spooldir>/voxsense.db); call pcaps to spooldir/YYYY-MM-DD/HH/MM/.\n");
+}
+
+enum { OPT_CDR_JSON = 256, OPT_CHECK, OPT_SPOOLDIR, OPT_STATS };
+
+static int parse_args(int argc, char **argv, struct vs_args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "read", required_argument, NULL, 'r' },
+		{ "cdr-json", required_argument, NULL, OPT_CDR_JSON },
+		{ "spooldir", required_argument, NULL, OPT_SPOOLDIR },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:r:vhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': a->conf_path = optarg; break;
+		case 'r':
+			if (a->n_inputs == MAX_INPUTS) {
+				vs_err("at most %d -r files", MAX_INPUTS);
+				return -EINVAL;
+			}
+			a->inputs[a->n_inputs++] = optarg;
+			break;
+		case OPT_CDR_JSON: a->cdr_json = optarg; break;
+		case OPT_SPOOLDIR: a->spooldir = optarg; break;
+		case OPT_CHECK: a->check_config = 1; break;
+		case OPT_STATS: a->stats = 1; break;
+		case 'v': a->verbose++; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("voxsense %s\n", VS_VERSION); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		vs_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A filter that cannot compile is a configuration error, found at start. */
+static int check_filter(const struct vs_conf *c)
+{
+	struct bpf_program prog;
+	pcap_t *dead;
+	int err = 0;
+
+	if (!c->filter)
+		return 0;
+	dead = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!dead)
+		return -ENOMEM;
+	if (pcap_compile(dead, &prog, c->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		vs_err("filter = %s: %s", c->filter, pcap_geterr(dead));
+		err = -EINVAL;
+	} else {
+		pcap_freecode(&prog);
+	}
+	pcap_close(dead);
+	return err;
+}
+
+static int load_conf(const struct vs_args *a, struct vs_conf *c)
+{
+	int err;
+
+	vs_conf__init(c);
+	if (a->conf_path) {
+		err = vs_conf__load(c, a->conf_path);
+		if (err)
+			return err;
+	}
+	if (a->spooldir) {
+		char old_db[sizeof(c->sqlite_path)];
+
+		/* The database follows the spooldir unless set on its own. */
+		snprintf(old_db, sizeof(old_db), "%s/voxsense.db", c->spooldir);
+		snprintf(c->spooldir, sizeof(c->spooldir), "%s", a->spooldir);
+		if (strcmp(old_db, c->sqlite_path) == 0)
+			snprintf(c->sqlite_path, sizeof(c->sqlite_path),
+				 "%s/voxsense.db", c->spooldir);
+	}
+	return check_filter(c);
+}
+
+static int open_stores(struct vs_pipeline *p, const struct vs_conf *c,
+		       const struct vs_args *a)
+{
+	struct vs_cdr_store *s;
+
+	if (c->sqlite_path[0]) {
+		s = vs_cdr_store__sqlite(c->sqlite_path,
+					 c->cdr_check_exists_callid);
+		if (!s) {
+			vs_err("sqlite store %s: %s", c->sqlite_path,
+			       strerror(errno));
+			return -errno;
+		}
+		vs_pipeline__add_store(p, s);
+	}
+	if (a->cdr_json) {
+		s = vs_cdr_store__json(a->cdr_json);
+		if (!s) {
+			vs_err("--cdr-json %s: %s", a->cdr_json, strerror(errno));
+			return -errno;
+		}
+		vs_pipeline__add_store(p, s);
+	}
+	return 0;
+}
+
+/* Each open call may hold a pcap file: allow as many as the hard limit. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int run_offline(struct vs_pipeline *p, const struct vs_conf *c,
+		       const struct vs_args *a)
+{
+	struct vs_pcap_file_stats fst = { 0 };
+	struct timespec t0, t1;
+	int err = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < a->n_inputs && !err; i++)
+		err = vs_pcap_file__read(a->inputs[i], c->id_sensor,
+					 vs_pipeline__frame, p, &fst);
+	vs_pipeline__finish(p);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	vs_info("%llu frames, %llu calls, %llu CDRs in %.3f s",
+		(unsigned long long)fst.frames,
+		(unsigned long long)p->cst.calls_created,
+		(unsigned long long)p->st.cdrs,
+		(double)(t1.tv_sec - t0.tv_sec) +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct vs_args a = { 0 };
+	struct vs_pipeline p;
+	struct vs_conf *c;
+	int err;
+
+	if (parse_args(argc, argv, &a))
+		return 1;
+	vs_log_set_level(a.verbose >= 2 ? VS_LOG_DEBUG : VS_LOG_INFO);
+	c = malloc(sizeof(*c)); /* large (ip filter table): not on the stack */
+	if (!c)
+		return 2;
+	err = load_conf(&a, c);
+	if (err || a.check_config) {
+		if (!err)
+			vs_conf__print(c, stdout);
+		vs_conf__free(c);
+		free(c);
+		return err ? 1 : 0;
+	}
+	if (!a.n_inputs) {
+		vs_err("live capture is not available in this version; use -r FILE (see --help)");
+		vs_conf__free(c);
+		free(c);
+		return 1;
+	}
+	raise_nofile();
+	err = vs_pipeline__init(&p, c);
+	if (!err)
+		err = open_stores(&p, c, &a);
+	if (!err)
+		err = run_offline(&p, c, &a);
+	if (a.stats || a.verbose)
+		vs_pipeline__print_stats(&p, stderr);
+	vs_pipeline__free(&p);
+	vs_conf__free(c);
+	free(c);
+	return err ? 2 : 0;
+}

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "daemon/pipeline.h"
+
+/* savertp = header keeps Ethernet/IP/UDP and the fixed RTP header. */
+#define RTP_HEADER_BYTES 12
+
+static void pipe_end(void *ctx, const struct vs_cdr *cdr, void *user);
+static void pipe_datagram(void *ctx, const struct vs_datagram *d);
+
+int vs_pipeline__init(struct vs_pipeline *p, const struct vs_conf *conf)
+{
+	struct vs_decoder_opts dopt = {
+		.sip_tcp_ports = conf->sip_ports,
+		.framer = vs_sip__message_len,
+		.out = pipe_datagram,
+		.out_ctx = p,
+	};
+	struct vs_call_opts copt = {
+		.conf = conf,
+		.on_end = pipe_end,
+		.ctx = p,
+	};
+
+	memset(p, 0, sizeof(*p));
+	p->conf = conf;
+	for (int i = 0; i < VS_PIPE_FILTERS; i++)
+		p->filters[i].linktype = -1;
+	vs_decode_limits__default(&dopt.limits);
+	dopt.stats = &p->dst;
+	copt.stats = &p->cst;
+	copt.sip_stats = &p->sst;
+	p->dec = vs_decoder__new(&dopt);
+	p->calls = p->dec ? vs_call_table__new(&copt) : NULL;
+	if (!p->calls)
+		goto fail;
+	if (conf->savesip || conf->savertp != VS_SAVERTP_NO) {
+		p->spool = vs_spool__new(conf->spooldir, &p->spst);
+		if (!p->spool)
+			goto fail;
+	}
+	return 0;
+fail:
+	vs_pipeline__free(p);
+	return errno ? -errno : -ENOMEM;
+}
+
+int vs_pipeline__add_store(struct vs_pipeline *p, struct vs_cdr_store *s)
+{
+	if (p->nstores >= VS_PIPE_MAX_STORES)
+		return -ENOSPC;
+	p->stores[p->nstores++] = s;
+	return 0;
+}
+
+/* The `filter` key, compiled once per link type met (libpcap filters are
+ * link-type specific). A filter that does not compile was refused at start
+ * for Ethernet; for another link type it is logged once and lets all pass. */
+static int pipe_filter_pass(struct vs_pipeline *p, const struct vs_frame *f)
+{
+	struct vs_pipe_filter *pf = NULL;
+	struct pcap_pkthdr h;
+
+	for (int i = 0; i < VS_PIPE_FILTERS && !pf; i++)
+		if (p->filters[i].linktype == f->linktype)
+			pf = &p->filters[i];
+	for (int i = 0; i < VS_PIPE_FILTERS && !pf; i++)
+		if (p->filters[i].linktype < 0) {
+			pcap_t *dead = pcap_open_dead(f->linktype, 262144);
+
+			pf = &p->filters[i];
+			pf->linktype = f->linktype;
+			pf->ok = dead && pcap_compile(dead, &pf->prog,
+						      p->conf->filter, 1,
+						      PCAP_NETMASK_UNKNOWN) == 0;
+			if (!pf->ok)
+				vs_warn("filter '%s' does not compile for link type %d: %s; not applied",
+					p->conf->filter, f->linktype,
+					dead ? pcap_geterr(dead) : "no memory");
+			if (dead)
+				pcap_close(dead);
+		}
+	if (!pf || !pf->ok)
+		return 1;
+	h.caplen = f->caplen;
+	h.len = f->origlen;
+	h.ts.tv_sec = (time_t)(f->ts_us / 1000000);
+	h.ts.tv_usec = (suseconds_t)(f->ts_us % 1000000);
+	return pcap_offline_filter(&pf->prog, &h, f->data) != 0;
+}
+
+int vs_pipeline__frame(void *ctx, const struct vs_frame *f)
+{
+	struct vs_pipeline *p = ctx;
+	size_t mem;
+
+	p->st.frames++;
+	if (p->conf->filter && !pipe_filter_pass(p, f)) {
+		p->st.filtered++;
+		return 0;
+	}
+	p->cur_sensor = f->id_sensor;
+	vs_decoder__frame(p->dec, f);
+	vs_call_table__tick(p->calls, f->ts_us);
+	mem = vs_call_table__mem(p->calls);
+	if (mem > p->mem_peak) {
+		p->mem_peak = mem;
+		p->calls_at_peak = p->cst.calls_active;
+	}
+	return 0;
+}
+
+static void pipe_save(struct vs_pipeline *p, struct vs_call *c,
+		      const struct vs_datagram *d, uint32_t snaplen)
+{
+	struct vs_spool_file *pf = vs_call__user(c);
+
+	if (!pf) {
+		const struct vs_cdr *r = vs_call__cdr(c);
+
+		pf = vs_spool__file(p->spool, r->call_id, r->calldate_us);
+		if (!pf)
+			return;
+		vs_call__set_user(c, pf);
+	}
+	for (uint32_t i = 0; i < d->nframes; i++)
+		vs_spool_file__write(p->spool, pf, d->frames[i], snaplen);
+}
+
+static int is_sip_port(const struct vs_conf *cf, const struct vs_datagram *d)
+{
+	return vs_conf__is_sip_port(cf, d->dst.port) ||
+	       vs_conf__is_sip_port(cf, d->src.port);
+}
+
+static void pipe_sip(struct vs_pipeline *p, const struct vs_datagram *d)
+{
+	struct vs_sip_msg m;
+	struct vs_call *c;
+
+	if (vs_sip__parse(d->payload, d->len, &m, &p->sst) < 0)
+		return;
+	p->st.sip_datagrams++;
+	c = vs_call_table__sip(p->calls, &m, d, p->cur_sensor);
+	if (c && p->spool && p->conf->savesip)
+		pipe_save(p, c, d, UINT32_MAX);
+}
+
+static void pipe_media(struct vs_pipeline *p, const struct vs_datagram *d)
+{
+	struct vs_call *c;
+	uint32_t snap = UINT32_MAX;
+	int is_rtp = 0;
+
+	c = vs_call_table__udp(p->calls, d, &is_rtp);
+	if (!c || !p->spool)
+		return;
+	if (is_rtp && p->conf->savertp == VS_SAVERTP_NO)
+		return;
+	if (is_rtp && p->conf->savertp == VS_SAVERTP_HEADER && d->nframes == 1)
+		snap = (uint32_t)(d->payload - d->frames[0]->data) +
+		       RTP_HEADER_BYTES;
+	pipe_save(p, c, d, snap);
+}
+
+static void pipe_datagram(void *ctx, const struct vs_datagram *d)
+{
+	struct vs_pipeline *p = ctx;
+	const struct vs_conf *cf = p->conf;
+
+	if (cf->n_ipfilter &&
+	    !vs_conf__ip_allowed(cf, &d->src.addr, &d->dst.addr)) {
+		p->st.ip_filtered++;
+		return;
+	}
+	if (d->proto == IPPROTO_TCP) {
+		if (!vs_sip__is_keepalive(d->payload, d->len))
+			pipe_sip(p, d);
+		return;
+	}
+	/* SIP starts with a token or "SIP/2.0"; RTP and RTCP with version 2 in
+	 * the top bits, so a wide sipport range does not send media through
+	 * the SIP parser. */
+	if (is_sip_port(cf, d) && d->len && d->payload[0] < 0x80)
+		pipe_sip(p, d);
+	else
+		pipe_media(p, d);
+}
+
+static void pipe_end(void *ctx, const struct vs_cdr *cdr, void *user)
+{
+	struct vs_pipeline *p = ctx;
+	struct vs_spool_file *pf = user;
+	struct vs_cdr out = *cdr;
+	int rc;
+
+	if (pf) {
+		snprintf(out.pcap_path, sizeof(out.pcap_path), "%s",
+			 vs_spool_file__path(pf));
+		vs_spool_file__close(p->spool, pf);
+	}
+	p->st.cdrs++;
+	for (int i = 0; i < p->nstores; i++) {
+		rc = vs_cdr_store__insert(p->stores[i], &out);
+		if (rc == 1)
+			p->st.cdr_skipped++;
+		else if (rc < 0 && p->st.cdr_errors++ == 0)
+			vs_err("CDR store %s: %s", p->stores[i]->ops->name,
+			       strerror(-rc));
+	}
+}
+
+void vs_pipeline__finish(struct vs_pipeline *p)
+{
+	vs_decoder__expire(p->dec, UINT64_MAX);
+	vs_call_table__flush(p->calls);
+	for (int i = 0; i < p->nstores; i++)
+		vs_cdr_store__flush(p->stores[i]);
+}
+
+void vs_pipeline__free(struct vs_pipeline *p)
+{
+	if (p->calls)
+		vs_call_table__free(p->calls);
+	vs_decoder__free(p->dec);
+	vs_spool__free(p->spool);
+	for (int i = 0; i < p->nstores; i++)
+		vs_cdr_store__close(p->stores[i]);
+	for (int i = 0; i < VS_PIPE_FILTERS; i++)
+		if (p->filters[i].linktype >= 0 && p->filters[i].ok) {
+			pcap_freecode(&p->filters[i].prog);
+			p->filters[i].linktype = -1;
+		}
+	p->calls = NULL;
+	p->dec = NULL;
+	p->spool = NULL;
+	p->nstores = 0;
+}
+
+void vs_pipeline__print_stats(const struct vs_pipeline *p, FILE *out)
+{
+#define VS_X(n) fprintf(out, "pipeline.%s %llu\n", #n, (unsigned long long)p->st.n);
+	VS_PIPE_STATS(VS_X)
+#undef VS_X
+	vs_decode_stats__print(&p->dst, out);
+	vs_sip_stats__print(&p->sst, out);
+	vs_call_stats__print(&p->cst, out);
+	vs_spool_stats__print(&p->spst, out);
+	size_t call_sz, stream_sz;
+
+	vs_call_table__sizes(&call_sz, &stream_sz);
+	fprintf(out, "mem.sizeof_call %zu\nmem.sizeof_stream %zu\n", call_sz,
+		stream_sz);
+	fprintf(out, "mem.calls_peak_bytes %zu\nmem.calls_at_peak %llu\n",
+		p->mem_peak, (unsigned long long)p->calls_at_peak);
+}

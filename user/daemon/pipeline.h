@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The all-in-one pipeline: frame → filter → decode → SIP / media → calls →
+ * CDR stores and per-call pcaps. One instance per daemon; all its state,
+ * counters included, lives in struct vs_pipeline. */
+#ifndef VS_PIPELINE_H
+#define VS_PIPELINE_H
+
+#include <pcap/pcap.h>
+
+#include "call/call.h"
+#include "capture/frame.h"
+#include "cdr/store.h"
+#include "conf/conf.h"
+#include "decode/decode.h"
+#include "sip/sip.h"
+#include "spool/pcap_spool.h"
+
+#define VS_PIPE_STATS(X)                                                       \
+	X(frames)                                                               \
+	X(filtered)        /* refused by the `filter` expression */            \
+	X(ip_filtered)     /* refused by interface_ip_filter */                \
+	X(sip_datagrams)   /* datagrams/messages on a SIP port parsed as SIP */\
+	X(cdrs)            /* CDRs produced */                                 \
+	X(cdr_skipped)     /* cdr_check_exists_callid: already stored */       \
+	X(cdr_errors)      /* a store refused a CDR */
+
+struct vs_pipe_stats {
+#define VS_X(n) uint64_t n;
+	VS_PIPE_STATS(VS_X)
+#undef VS_X
+};
+
+#define VS_PIPE_MAX_STORES 2
+#define VS_PIPE_FILTERS 4
+
+struct vs_pipe_filter {
+	int linktype; /* -1 = slot free */
+	int ok;	      /* compiled */
+	struct bpf_program prog;
+};
+
+struct vs_pipeline {
+	const struct vs_conf *conf;
+	struct vs_decoder *dec;
+	struct vs_call_table *calls;
+	struct vs_spool *spool; /* NULL when neither savesip nor savertp */
+	struct vs_cdr_store *stores[VS_PIPE_MAX_STORES];
+	int nstores;
+	struct vs_pipe_filter filters[VS_PIPE_FILTERS];
+	uint16_t cur_sensor;	/* id_sensor of the frame being decoded */
+	size_t mem_peak;	/* call table bytes at its peak */
+	uint64_t calls_at_peak;
+	struct vs_pipe_stats st;
+	struct vs_decode_stats dst;
+	struct vs_sip_stats sst;
+	struct vs_call_stats cst;
+	struct vs_spool_stats spst;
+};
+
+/* Sets up the stages from conf. Stores are added by the caller after, with
+ * vs_pipeline__add_store. 0 or -errno (logged). */
+int vs_pipeline__init(struct vs_pipeline *p, const struct vs_conf *conf);
+int vs_pipeline__add_store(struct vs_pipeline *p, struct vs_cdr_store *s);
+
+/* The vs_frame_fn every capture source feeds. Always 0. */
+int vs_pipeline__frame(void *ctx, const struct vs_frame *f);
+
+/* End of input: flush reassembly, end every call, flush stores. */
+void vs_pipeline__finish(struct vs_pipeline *p);
+/* Frees everything, stores included. */
+void vs_pipeline__free(struct vs_pipeline *p);
+
+/* All counters as "stage.name value" lines. */
+void vs_pipeline__print_stats(const struct vs_pipeline *p, FILE *out);
+
+#endif
