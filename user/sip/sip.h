@@ -43,6 +43,11 @@ struct vs_sip_nameaddr {
 	struct vs_str host;    /* host[:port] part of the URI (domain) */
 	struct vs_str tag;     /* ;tag= value */
 };
+/* Choices: display keeps backslash escapes as written (zero-copy). user stops
+ * at ':' (password) or ';' (user parameters), so it is the number; for tel:
+ * it is the number before any ';'. host is kept as written up to ';', '?' or
+ * the end of the URI, port and IPv6 brackets included ("[2001:db8::1]:5060");
+ * tel: and other schemes have no host (NULL). */
 
 struct vs_sip_msg {
 	int is_request;
