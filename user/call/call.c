@@ -153,8 +153,10 @@ static void call_finish(struct vs_call_table *t, struct vs_call *c,
 	if (r->connect_us && r->callend_us > r->connect_us)
 		r->connect_duration_s =
 			(double)(r->callend_us - r->connect_us) / 1e6;
-	vs_media__fill_legs(c);
+	struct vs_cdr_leg *streams = vs_media__fill_legs(c);
+
 	t->o.on_end(t->o.ctx, r, c->user);
+	free(streams);
 	vs_media__free_streams(t, c);
 	t->mem -= sizeof(*c);
 	t->o.stats->calls_ended++;

@@ -54,6 +54,11 @@ struct vs_call_table;
 typedef void (*vs_call_end_fn)(void *ctx, const struct vs_cdr *cdr,
 			       void *user);
 
+/* A media endpoint became live (add = 1: the first call announced it) or
+ * dead (add = 0: the last call using it ended). Lets the kernel flow table
+ * follow the calls. */
+typedef void (*vs_media_fn)(void *ctx, const struct vs_endpoint *ep, int add);
+
 struct vs_call_opts {
 	const struct vs_conf *conf;
 	uint32_t max_calls;	/* 0 = default 1 000 000 */
@@ -63,6 +68,8 @@ struct vs_call_opts {
 	void *ctx;
 	struct vs_call_stats *stats; /* caller-owned, zeroed */
 	struct vs_sip_stats *sip_stats; /* SDP counters go here */
+	vs_media_fn on_media;	/* optional */
+	void *media_ctx;
 };
 
 struct vs_call_table *vs_call_table__new(const struct vs_call_opts *o);

@@ -93,7 +93,7 @@ void vs_media__register(struct vs_call_table *t, struct vs_call *c,
 			uint8_t is_rtcp, uint8_t is_video);
 void vs_media__unregister_all(struct vs_call_table *t, struct vs_call *c);
 void vs_media__free_streams(struct vs_call_table *t, struct vs_call *c);
-void vs_media__fill_legs(struct vs_call *c);
+struct vs_cdr_leg *vs_media__fill_legs(struct vs_call *c);
 
 /* Copies a view into a fixed buffer, truncating, always NUL-terminated. */
 void vs_strcpy_view(char *dst, size_t size, const struct vs_str *s);

@@ -43,6 +43,17 @@ static void media_grow(struct vs_call_table *t)
 	t->media_mask = n - 1;
 }
 
+static struct vs_media_ent *media_find(struct vs_call_table *t,
+				       const struct vs_endpoint *ep)
+{
+	struct vs_media_ent *e = t->media[ep_hash(ep) & t->media_mask];
+
+	for (; e; e = e->hnext)
+		if (vs_endpoint_eq(&e->ep, ep))
+			return e;
+	return NULL;
+}
+
 void vs_media__register(struct vs_call_table *t, struct vs_call *c,
 			uint8_t side, const struct vs_endpoint *ep,
 			uint8_t is_rtcp, uint8_t is_video)
@@ -67,6 +78,8 @@ void vs_media__register(struct vs_call_table *t, struct vs_call *c,
 	e->is_rtcp = is_rtcp;
 	e->is_video = is_video;
 	e->last = NULL;
+	if (t->o.on_media && !media_find(t, ep))
+		t->o.on_media(t->o.media_ctx, ep, 1);
 	/* Newest first: a port reused by a later call shadows the old one. */
 	h = ep_hash(ep) & t->media_mask;
 	e->hnext = t->media[h];
@@ -88,21 +101,13 @@ void vs_media__unregister_all(struct vs_call_table *t, struct vs_call *c)
 		if (*pp) {
 			*pp = e->hnext;
 			t->nmedia--;
+			if (t->o.on_media && !media_find(t, &e->ep))
+				t->o.on_media(t->o.media_ctx, &e->ep, 0);
 		}
 	}
 	c->nmedia = 0;
 }
 
-static struct vs_media_ent *media_find(struct vs_call_table *t,
-				       const struct vs_endpoint *ep)
-{
-	struct vs_media_ent *e = t->media[ep_hash(ep) & t->media_mask];
-
-	for (; e; e = e->hnext)
-		if (vs_endpoint_eq(&e->ep, ep))
-			return e;
-	return NULL;
-}
 
 static const struct vs_pt_map *pt_find(const struct vs_call *c, uint8_t side,
 				       uint8_t pt)
@@ -301,10 +306,56 @@ void vs_media__free_streams(struct vs_call_table *t, struct vs_call *c)
 	c->nstreams = 0;
 }
 
-/* The CDR shows, per direction, the audio stream with the most packets. */
-void vs_media__fill_legs(struct vs_call *c)
+static void stream_leg(const struct vs_call_stream *s, struct vs_cdr_leg *leg)
+{
+	vs_rtp_stream__summary(&s->rtp, s->codec, leg);
+	snprintf(leg->codec, sizeof(leg->codec), "%s", s->codec);
+	leg->src = s->src;
+	leg->dst = s->dst;
+	leg->dir = s->dir;
+	vs_rtcp_stats__summary(&s->rtcp, leg);
+}
+
+/* Digits are the direction's, whichever stream carried them (a re-INVITE
+ * may move the media in the middle of dialling): all of them, oldest stream
+ * first. */
+static void legs_dtmf(struct vs_call *c, struct vs_call_stream *const best[2])
+{
+	struct vs_call_stream *order[VS_CALL_MAX_STREAMS];
+	int n = 0;
+
+	for (struct vs_call_stream *s = c->streams; s; s = s->next)
+		order[n++] = s;
+	for (int dir = 0; dir < 2; dir++) {
+		struct vs_cdr_leg *leg = dir ? &c->cdr.b : &c->cdr.a;
+		size_t len = 0;
+
+		if (!best[dir])
+			continue;
+		leg->dtmf_events = 0;
+		for (int i = n - 1; i >= 0; i--) {
+			const struct vs_rtp_stream *r = &order[i]->rtp;
+
+			if (order[i]->dir != dir)
+				continue;
+			leg->dtmf_events += r->dtmf_events;
+			len += (size_t)snprintf(leg->dtmf + len,
+						len < sizeof(leg->dtmf) ?
+							sizeof(leg->dtmf) - len : 0,
+						"%s", r->dtmf);
+			if (len >= sizeof(leg->dtmf))
+				len = sizeof(leg->dtmf) - 1;
+		}
+	}
+}
+
+/* The CDR shows, per direction, the audio stream with the most packets, and
+ * lists every stream. Returns the list to free after the CDR is stored. */
+struct vs_cdr_leg *vs_media__fill_legs(struct vs_call *c)
 {
 	struct vs_call_stream *best[2] = { NULL, NULL }, *s;
+	struct vs_cdr_leg *all;
+	uint32_t n = 0;
 
 	for (s = c->streams; s; s = s->next) {
 		if (s->is_video)
@@ -312,16 +363,18 @@ void vs_media__fill_legs(struct vs_call *c)
 		if (!best[s->dir] || s->rtp.received > best[s->dir]->rtp.received)
 			best[s->dir] = s;
 	}
-	for (int dir = 0; dir < 2; dir++) {
-		struct vs_cdr_leg *leg = dir ? &c->cdr.b : &c->cdr.a;
-
-		s = best[dir];
-		if (!s)
-			continue;
-		vs_rtp_stream__summary(&s->rtp, s->codec, leg);
-		strncpy(leg->codec, s->codec, sizeof(leg->codec) - 1);
-		leg->src = s->src;
-		leg->dst = s->dst;
-		vs_rtcp_stats__summary(&s->rtcp, leg);
-	}
+	if (best[0])
+		stream_leg(best[0], &c->cdr.a);
+	if (best[1])
+		stream_leg(best[1], &c->cdr.b);
+	legs_dtmf(c, best);
+	all = c->nstreams ? calloc(c->nstreams, sizeof(*all)) : NULL;
+	if (!all)
+		return NULL;
+	/* oldest stream first (the list is newest first) */
+	for (s = c->streams; s; s = s->next)
+		stream_leg(s, &all[c->nstreams - 1 - n++]);
+	c->cdr.streams = all;
+	c->cdr.n_streams = n;
+	return all;
 }

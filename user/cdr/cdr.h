@@ -57,6 +57,7 @@ struct vs_cdr_leg {
 	double rtcp_jitter_max_ms;
 	double rtcp_rtt_mean_ms;	/* 0 when no LSR/DLSR pair matched */
 	double rtcp_rtt_max_ms;
+	uint8_t dir;		/* 0: sent by the caller (a), 1: by the callee */
 };
 
 struct vs_cdr {
@@ -83,6 +84,10 @@ struct vs_cdr {
 	uint32_t reinvites;
 	struct vs_cdr_leg a, b;
 	char pcap_path[512];		/* relative to spooldir; "" if none */
+	/* Every RTP stream of the call, a and b included, for per-stream
+	 * tables and checks. Valid only while the CDR is being stored. */
+	uint32_t n_streams;
+	const struct vs_cdr_leg *streams;
 };
 
 const char *vs_cdr_end__name(enum vs_cdr_end e);

@@ -43,6 +43,10 @@ struct vs_conf {
 	uint32_t n_ipfilter;
 	struct vs_ipnet ipfilter[VS_CONF_MAX_IPFILTER]; /* interface_ip_filter */
 	char interface[256];		/* live capture: later issue */
+	/* Load bookkeeping, private to conf/ (set and freed there). */
+	int sipport_given;		/* the first sipport replaces 5060 */
+	int sqlite_path_given;		/* 0: sqlite_path follows spooldir */
+	char **later_values;		/* known keys not used yet, by index */
 };
 
 /* Fills defaults. */

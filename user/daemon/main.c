@@ -124,16 +124,10 @@ static int load_conf(const struct vs_args *a, struct vs_conf *c)
 		if (err)
 			return err;
 	}
-	if (a->spooldir) {
-		char old_db[sizeof(c->sqlite_path)];
-
-		/* The database follows the spooldir unless set on its own. */
-		snprintf(old_db, sizeof(old_db), "%s/voxsense.db", c->spooldir);
-		snprintf(c->spooldir, sizeof(c->spooldir), "%s", a->spooldir);
-		if (strcmp(old_db, c->sqlite_path) == 0)
-			snprintf(c->sqlite_path, sizeof(c->sqlite_path),
-				 "%s/voxsense.db", c->spooldir);
-	}
+	/* The database follows the spooldir unless sqlite_path was set. */
+	if (a->spooldir &&
+	    vs_conf__set(c, "spooldir", a->spooldir, "--spooldir") != 0)
+		return -EINVAL;
 	return check_filter(c);
 }
 

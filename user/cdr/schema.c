@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The cdr table, column by column. A column is a name, an SQL type and
+ * where its value sits in struct vs_cdr; CREATE TABLE, INSERT and the
+ * bindings are all derived from this list, so they cannot disagree. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdr/schema.h"
+#include "core/addr.h"
+
+#define CALL(field) (uint32_t)offsetof(struct vs_cdr, field)
+#define LEG(leg, field) \
+	(uint32_t)(offsetof(struct vs_cdr, leg) + offsetof(struct vs_cdr_leg, field))
+#define STRLEN(field) (uint32_t)sizeof(((struct vs_cdr *)0)->field)
+#define LSTRLEN(field) (uint32_t)sizeof(((struct vs_cdr_leg *)0)->field)
+
+#define COL(n, t, k, f) { n, t, VS_COL_##k, CALL(f), 0 }
+#define SCOL(n, t, f) { n, t, VS_COL_STR, CALL(f), STRLEN(f) }
+
+/* The columns of one direction; p is "a_" or "b_", leg is a or b. */
+#define LEG_COLUMNS(p, leg)                                                  \
+	{ p "present", "TINYINT", VS_COL_INT, LEG(leg, present), 0 },        \
+	{ p "ssrc", "BIGINT", VS_COL_U32, LEG(leg, ssrc), 0 },               \
+	{ p "payload", "SMALLINT", VS_COL_U8, LEG(leg, payload_type), 0 },   \
+	{ p "codec", "VARCHAR(15)", VS_COL_STR, LEG(leg, codec),             \
+	  LSTRLEN(codec) },                                                  \
+	{ p "clock_rate", "INTEGER", VS_COL_U32, LEG(leg, clock_rate), 0 },  \
+	{ p "saddr", "VARCHAR(45)", VS_COL_ADDR, LEG(leg, src.addr), 0 },    \
+	{ p "sport", "INTEGER", VS_COL_U16, LEG(leg, src.port), 0 },         \
+	{ p "daddr", "VARCHAR(45)", VS_COL_ADDR, LEG(leg, dst.addr), 0 },    \
+	{ p "dport", "INTEGER", VS_COL_U16, LEG(leg, dst.port), 0 },         \
+	{ p "first_us", "BIGINT", VS_COL_U64, LEG(leg, first_us), 0 },       \
+	{ p "last_us", "BIGINT", VS_COL_U64, LEG(leg, last_us), 0 },         \
+	{ p "ptime", "SMALLINT", VS_COL_U16, LEG(leg, ptime_ms), 0 },        \
+	{ p "received", "BIGINT", VS_COL_U64, LEG(leg, packets), 0 },        \
+	{ p "lost", "BIGINT", VS_COL_U64, LEG(leg, lost), 0 },               \
+	{ p "duplicates", "BIGINT", VS_COL_U64, LEG(leg, duplicates), 0 },   \
+	{ p "reordered", "BIGINT", VS_COL_U64, LEG(leg, reordered), 0 },     \
+	{ p "loss_perc", "DOUBLE", VS_COL_DOUBLE, LEG(leg, loss_pct), 0 },   \
+	{ p "avgjitter", "DOUBLE", VS_COL_DOUBLE, LEG(leg, jitter_mean_ms),  \
+	  0 },                                                               \
+	{ p "maxjitter", "DOUBLE", VS_COL_DOUBLE, LEG(leg, jitter_max_ms),   \
+	  0 },                                                               \
+	{ p "mos", "DOUBLE", VS_COL_DOUBLE, LEG(leg, mos), 0 },              \
+	{ p "rfactor", "DOUBLE", VS_COL_DOUBLE, LEG(leg, r_factor), 0 },     \
+	BURSTS(p, leg), DELAYS(p, leg),                                      \
+	{ p "dtmf_events", "INTEGER", VS_COL_U32, LEG(leg, dtmf_events), 0 },\
+	{ p "dtmf", "VARCHAR(32)", VS_COL_STR, LEG(leg, dtmf),               \
+	  LSTRLEN(dtmf) },                                                   \
+	{ p "rtcp_packets", "INTEGER", VS_COL_U32, LEG(leg, rtcp_packets),   \
+	  0 },                                                               \
+	{ p "rtcp_reports", "INTEGER", VS_COL_U32, LEG(leg, rtcp_reports),   \
+	  0 },                                                               \
+	{ p "rtcp_loss", "BIGINT", VS_COL_I64, LEG(leg, rtcp_lost), 0 },     \
+	{ p "rtcp_maxfr", "DOUBLE", VS_COL_DOUBLE,                           \
+	  LEG(leg, rtcp_fraction_lost_max), 0 },                             \
+	{ p "rtcp_avgjitter", "DOUBLE", VS_COL_DOUBLE,                       \
+	  LEG(leg, rtcp_jitter_mean_ms), 0 },                                \
+	{ p "rtcp_maxjitter", "DOUBLE", VS_COL_DOUBLE,                       \
+	  LEG(leg, rtcp_jitter_max_ms), 0 },                                 \
+	{ p "rtcp_avgrtd", "DOUBLE", VS_COL_DOUBLE, LEG(leg, rtcp_rtt_mean_ms),\
+	  0 },                                                               \
+	{ p "rtcp_maxrtd", "DOUBLE", VS_COL_DOUBLE, LEG(leg, rtcp_rtt_max_ms),\
+	  0 }
+
+#define BURST(p, leg, i, n) \
+	{ p n, "INTEGER", VS_COL_U32, LEG(leg, loss_burst[i]), 0 }
+#define BURSTS(p, leg)                                                      \
+	BURST(p, leg, 0, "sl1"), BURST(p, leg, 1, "sl2"),                   \
+	BURST(p, leg, 2, "sl3"), BURST(p, leg, 3, "sl4"),                   \
+	BURST(p, leg, 4, "sl5"), BURST(p, leg, 5, "sl6"),                   \
+	BURST(p, leg, 6, "sl7"), BURST(p, leg, 7, "sl8"),                   \
+	BURST(p, leg, 8, "sl9"), BURST(p, leg, 9, "sl10")
+#define DELAY(p, leg, i, n) \
+	{ p n, "INTEGER", VS_COL_U32, LEG(leg, delay[i]), 0 }
+#define DELAYS(p, leg)                                                      \
+	DELAY(p, leg, 0, "d50"), DELAY(p, leg, 1, "d70"),                   \
+	DELAY(p, leg, 2, "d90"), DELAY(p, leg, 3, "d120"),                  \
+	DELAY(p, leg, 4, "d150"), DELAY(p, leg, 5, "d200"),                 \
+	DELAY(p, leg, 6, "d300")
+
+const struct vs_cdr_column vs_cdr_columns[] = {
+	COL("id_sensor", "SMALLINT UNSIGNED", SENSOR, id_sensor),
+	SCOL("call_id", "VARCHAR(255)", call_id),
+	COL("calldate", "DATETIME(6)", DATETIME, calldate_us),
+	COL("callend", "DATETIME(6)", DATETIME, callend_us),
+	COL("duration", "DOUBLE", DOUBLE, duration_s),
+	COL("connect_duration", "DOUBLE", DOUBLE, connect_duration_s),
+	COL("progress_time", "DOUBLE", SINCE_CALL, progress_us),
+	COL("first_rtp_time", "DOUBLE", SINCE_CALL, first_rtp_us),
+	COL("calldate_us", "BIGINT", U64, calldate_us),
+	COL("callend_us", "BIGINT", U64, callend_us),
+	COL("progress_us", "BIGINT", U64, progress_us),
+	COL("connect_us", "BIGINT", U64, connect_us),
+	COL("first_rtp_us", "BIGINT", U64, first_rtp_us),
+	SCOL("caller", "VARCHAR(63)", caller),
+	SCOL("caller_domain", "VARCHAR(127)", caller_domain),
+	SCOL("callername", "VARCHAR(63)", caller_name),
+	SCOL("called", "VARCHAR(63)", called),
+	SCOL("called_domain", "VARCHAR(127)", called_domain),
+	SCOL("calledname", "VARCHAR(63)", called_name),
+	COL("sipcallerip", "VARCHAR(45)", ADDR, sip_caller.addr),
+	COL("sipcallerport", "INTEGER", U16, sip_caller.port),
+	COL("sipcalledip", "VARCHAR(45)", ADDR, sip_called.addr),
+	COL("sipcalledport", "INTEGER", U16, sip_called.port),
+	COL("lastSIPresponseNum", "INTEGER", INT, last_sip_code),
+	SCOL("lastSIPresponse", "VARCHAR(63)", last_sip_text),
+	COL("whohanged", "VARCHAR(6)", HANGUP, whohanged),
+	COL("bye", "VARCHAR(7)", END, end),
+	SCOL("bye_reason", "VARCHAR(127)", bye_reason),
+	SCOL("a_ua", "VARCHAR(127)", caller_ua),
+	SCOL("b_ua", "VARCHAR(127)", called_ua),
+	COL("sip_messages", "INTEGER", U32, sip_messages),
+	COL("reinvites", "INTEGER", U32, reinvites),
+	SCOL("pcap_path", "VARCHAR(511)", pcap_path),
+	LEG_COLUMNS("a_", a),
+	LEG_COLUMNS("b_", b),
+};
+
+const size_t vs_cdr_n_columns =
+	sizeof(vs_cdr_columns) / sizeof(vs_cdr_columns[0]);
+
+const char *const vs_schema_indexes[] = {
+	"CREATE INDEX IF NOT EXISTS cdr_call_id ON cdr (call_id)",
+	"CREATE INDEX IF NOT EXISTS cdr_calldate ON cdr (calldate)",
+	NULL,
+};
+
+/* Joins head, one piece per column, tail; each piece printed with fmt
+ * from the column name and type. */
+static char *build(const char *head, const char *fmt, const char *tail)
+{
+	size_t cap = strlen(head) + strlen(tail) + 1, n, i;
+	char *s, *p;
+
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		cap += strlen(fmt) + strlen(vs_cdr_columns[i].name) +
+		       strlen(vs_cdr_columns[i].sql_type);
+	s = malloc(cap);
+	if (!s)
+		return NULL;
+	p = s + sprintf(s, "%s", head);
+	for (i = 0; i < vs_cdr_n_columns; i++) {
+		n = (size_t)sprintf(p, fmt, i ? ",\n  " : "  ",
+				    vs_cdr_columns[i].name,
+				    vs_cdr_columns[i].sql_type);
+		p += n;
+	}
+	strcpy(p, tail);
+	return s;
+}
+
+char *vs_schema__create_cdr(void)
+{
+	return build("CREATE TABLE IF NOT EXISTS cdr (\n", "%s%s %s", "\n)");
+}
+
+char *vs_schema__insert_cdr(void)
+{
+	char *cols, *sql;
+	size_t i, n;
+
+	/* "%.0s" consumes the type and prints nothing. */
+	cols = build("INSERT INTO cdr (", "%s%s%.0s", ") VALUES (");
+	if (!cols)
+		return NULL;
+	n = strlen(cols);
+	sql = realloc(cols, n + 3 * vs_cdr_n_columns + 2);
+	if (!sql) {
+		free(cols);
+		return NULL;
+	}
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		n += (size_t)sprintf(sql + n, i ? ", ?" : "?");
+	strcpy(sql + n, ")");
+	return sql;
+}
+
+static void set_text(struct vs_sql_value *v, const char *s, size_t len)
+{
+	v->type = VS_SQL_TEXT;
+	v->s = s;
+	v->len = len;
+}
+
+static void set_int(struct vs_sql_value *v, int64_t i)
+{
+	v->type = VS_SQL_INT;
+	v->i = i;
+}
+
+/* The kinds that turn a field into text or NULL. */
+static void text_value(const struct vs_cdr_column *col,
+		       const struct vs_cdr *c, const void *f,
+		       struct vs_sql_value *v)
+{
+	const char *name;
+	int n;
+
+	switch (col->kind) {
+	case VS_COL_STR:
+		set_text(v, f, strnlen(f, col->len));
+		break;
+	case VS_COL_ADDR:
+		vs_addr_str(f, v->buf, sizeof(v->buf));
+		set_text(v, v->buf, strlen(v->buf));
+		break;
+	case VS_COL_DATETIME:
+		n = vs_cdr_time__format(*(const uint64_t *)f, 0, v->buf,
+					sizeof(v->buf));
+		if (n > 0 && *(const uint64_t *)f)
+			set_text(v, v->buf, (size_t)n);
+		break;
+	case VS_COL_SINCE_CALL:
+		if (*(const uint64_t *)f) {
+			v->type = VS_SQL_DOUBLE;
+			v->d = ((double)*(const uint64_t *)f -
+				(double)c->calldate_us) / 1e6;
+		}
+		break;
+	case VS_COL_HANGUP:
+		if (c->whohanged != VS_HANGUP_UNKNOWN) {
+			name = vs_cdr_hangup__name(c->whohanged);
+			set_text(v, name, strlen(name));
+		}
+		break;
+	case VS_COL_END:
+		name = vs_cdr_end__name(c->end);
+		set_text(v, name, strlen(name));
+		break;
+	default:
+		break;
+	}
+}
+
+void vs_cdr_column__value(const struct vs_cdr_column *col,
+			  const struct vs_cdr *c, struct vs_sql_value *v)
+{
+	const void *f = (const char *)c + col->off;
+
+	v->type = VS_SQL_NULL;
+	switch (col->kind) {
+	case VS_COL_INT:
+		set_int(v, *(const int *)f);
+		break;
+	case VS_COL_U8:
+		set_int(v, *(const uint8_t *)f);
+		break;
+	case VS_COL_U16:
+		set_int(v, *(const uint16_t *)f);
+		break;
+	case VS_COL_U32:
+		set_int(v, *(const uint32_t *)f);
+		break;
+	case VS_COL_U64:
+		set_int(v, (int64_t)*(const uint64_t *)f);
+		break;
+	case VS_COL_I64:
+		set_int(v, *(const int64_t *)f);
+		break;
+	case VS_COL_SENSOR:
+		if (*(const uint16_t *)f)
+			set_int(v, *(const uint16_t *)f);
+		break;
+	case VS_COL_DOUBLE:
+		v->type = VS_SQL_DOUBLE;
+		v->d = *(const double *)f;
+		break;
+	default:
+		text_value(col, c, f, v);
+		break;
+	}
+}

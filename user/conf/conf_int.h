@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* conf/ internals shared by conf.c, conf_keys.c, conf_value.c and
+ * conf_print.c. Not a contract: only conf/ includes it. */
+#ifndef VS_CONF_INT_H
+#define VS_CONF_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+
+#define VS_CONF_DEFAULT_SPOOLDIR "/var/spool/voxsense"
+#define VS_CONF_DB_NAME "voxsense.db"
+#define VS_CONF_DEFAULT_SIPPORT 5060
+
+/* Keys that later issues will use: accepted, kept verbatim for
+ * --check-config, otherwise ignored. */
+extern const char *const vs_conf_later_keys[];
+extern const size_t vs_conf_n_later_keys;
+
+/* Value parsers (conf_value.c). Each returns 0 or -EINVAL and never
+ * changes its output on failure. */
+int vs_conf_parse_bool(const char *v, int *out);
+int vs_conf_parse_u32(const char *v, uint32_t min, uint32_t max,
+		      uint32_t *out);
+/* "5060", "1-100", lists of those. Pass NULL ports to only validate. */
+int vs_conf_parse_ports(const char *v, uint8_t *ports);
+/* "10.0.0.0/8", "2001:db8::/32", "1.2.3.4": masked. */
+int vs_conf_parse_net(const char *s, size_t len, struct vs_ipnet *n);
+/* "SDP-ADDRESS PACKET-ADDRESS". */
+int vs_conf_parse_alias(const char *s, size_t len, struct vs_natalias *a);
+
+/* Calls fn on each comma-separated item, trimmed. Fails on an empty item. */
+int vs_conf_each_item(const char *v,
+		      int (*fn)(const char *s, size_t len, void *arg),
+		      void *arg);
+
+/* True for the characters the parser treats as blanks. */
+static inline int vs_conf_is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' ||
+	       ch == '\f';
+}
+
+#endif
