@@ -30,6 +30,10 @@ LDLIBS  := -lpcap -lsqlite3 -lcjson -lm
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DVS_VERSION='"$(VERSION)"'
 
+# Kernel programs and their skeletons (bpf/bpf.mk adds its rules, include
+# paths and libraries; absent until the kernel capture lands).
+-include bpf/bpf.mk
+
 # One folder per pipeline stage; every .c in them is part of the daemon.
 USER_SRCS := $(sort $(wildcard user/*/*.c))
 MAIN_SRC  := user/daemon/main.c
@@ -92,7 +96,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 # --- running -----------------------------------------------------------------
 run: all
 	$(Q)deploy/deps.sh run
-	$(Q)tests/run/make-run.sh $(BUILD)/rel
+	$(Q)deploy/run-demo.sh $(BUILD)/rel
 
 test: deps-test $(BUILD)/asan/voxsense $(BUILD)/rel/vsgen $(BUILD)/rel/voxsense $(UNIT_BINS) $(FUZZ_BINS)
 	$(Q)tests/run-all.sh $(BUILD)
