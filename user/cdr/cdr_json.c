@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* struct vs_cdr as a cJSON object: every field under its struct name, the
  * two media directions as objects "a" and "b", addresses as text, and
- * calldate/callend also as ISO 8601 UTC text. Numbers are JSON doubles:
- * exact for integers below 2^53 (microsecond times until year 2255). */
+ * calldate/callend also as ISO 8601 UTC text. Microsecond times are
+ * written as integers (cJSON would print them as 1.7e+15); other numbers are
+ * JSON doubles. Every stream of the call is listed under "streams". */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cdr/schema.h"
@@ -27,7 +29,17 @@ static int str(cJSON *o, const char *k, const char *s, size_t size)
 	return cJSON_AddStringToObject(o, k, buf) ? 0 : -1;
 }
 
+/* Integers as written, not through a double's %g. */
+static int u64(cJSON *o, const char *k, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return cJSON_AddRawToObject(o, k, buf) ? 0 : -1;
+}
+
 #define STR(o, c, f) str(o, #f, (c)->f, sizeof((c)->f))
+#define U64(o, c, f) u64(o, #f, (c)->f)
 #define NUM(o, c, f) num(o, #f, (double)(c)->f)
 
 static int endpoint(cJSON *o, const char *ip_key, const char *port_key,
@@ -44,7 +56,7 @@ static int time_pair(cJSON *o, const char *key, const char *us_key,
 		     uint64_t us)
 {
 	char buf[40];
-	int err = num(o, us_key, (double)us);
+	int err = u64(o, us_key, us);
 
 	if (vs_cdr_time__format(us, 1, buf, sizeof(buf)) < 0)
 		buf[0] = '\0';
@@ -73,14 +85,15 @@ static int leg_rtp(cJSON *o, const struct vs_cdr_leg *l)
 	       STR(o, l, codec) | NUM(o, l, clock_rate) |
 	       endpoint(o, "src_ip", "src_port", &l->src) |
 	       endpoint(o, "dst_ip", "dst_port", &l->dst) |
-	       NUM(o, l, first_us) | NUM(o, l, last_us) | NUM(o, l, ptime_ms) |
+	       U64(o, l, first_us) | U64(o, l, last_us) | NUM(o, l, ptime_ms) |
 	       NUM(o, l, packets) | NUM(o, l, lost) | NUM(o, l, duplicates) |
 	       NUM(o, l, reordered) | NUM(o, l, loss_pct) |
 	       NUM(o, l, jitter_mean_ms) | NUM(o, l, jitter_max_ms) |
 	       NUM(o, l, mos) | NUM(o, l, r_factor) |
 	       u32_array(o, "loss_burst", l->loss_burst, VS_CDR_LOSS_BURSTS) |
 	       u32_array(o, "delay", l->delay, VS_CDR_DELAY_BUCKETS) |
-	       NUM(o, l, dtmf_events) | STR(o, l, dtmf);
+	       NUM(o, l, dtmf_events) | STR(o, l, dtmf) |
+	       (cJSON_AddStringToObject(o, "dir", l->dir ? "b" : "a") ? 0 : -1);
 }
 
 static int leg_rtcp(cJSON *o, const struct vs_cdr_leg *l)
@@ -98,6 +111,23 @@ static int leg(cJSON *parent, const char *key, const struct vs_cdr_leg *l)
 	return o ? leg_rtp(o, l) | leg_rtcp(o, l) : -1;
 }
 
+static int streams(cJSON *parent, const struct vs_cdr *c)
+{
+	cJSON *arr = cJSON_AddArrayToObject(parent, "streams");
+	int err = arr ? 0 : -1;
+
+	for (uint32_t i = 0; arr && c->streams && i < c->n_streams; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			return -1;
+		}
+		err |= leg_rtp(o, &c->streams[i]) | leg_rtcp(o, &c->streams[i]);
+	}
+	return err;
+}
+
 static int parties(cJSON *o, const struct vs_cdr *c)
 {
 	return NUM(o, c, id_sensor) | STR(o, c, call_id) | STR(o, c, caller) |
@@ -112,8 +142,8 @@ static int timing(cJSON *o, const struct vs_cdr *c)
 {
 	return time_pair(o, "calldate", "calldate_us", c->calldate_us) |
 	       time_pair(o, "callend", "callend_us", c->callend_us) |
-	       NUM(o, c, progress_us) | NUM(o, c, connect_us) |
-	       NUM(o, c, first_rtp_us) | NUM(o, c, duration_s) |
+	       U64(o, c, progress_us) | U64(o, c, connect_us) |
+	       U64(o, c, first_rtp_us) | NUM(o, c, duration_s) |
 	       NUM(o, c, connect_duration_s);
 }
 
@@ -137,7 +167,7 @@ cJSON *vs_cdr__to_json(const struct vs_cdr *c)
 	if (!o)
 		goto nomem;
 	if (parties(o, c) | timing(o, c) | outcome(o, c) | leg(o, "a", &c->a) |
-	    leg(o, "b", &c->b))
+	    leg(o, "b", &c->b) | streams(o, c))
 		goto nomem;
 	return o;
 nomem:

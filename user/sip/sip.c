@@ -69,7 +69,7 @@ const char *vs_sip__method_name(enum vs_sip_method m)
 
 void vs_sip_stats__print(const struct vs_sip_stats *s, FILE *out)
 {
-#define VS_X(n) fprintf(out, "sip.%s: %" PRIu64 "\n", #n, s->n);
+#define VS_X(n) fprintf(out, "sip.%s %" PRIu64 "\n", #n, s->n);
 	VS_SIP_STATS(VS_X)
 #undef VS_X
 }
