@@ -88,7 +88,8 @@ $(BUILD)/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Itests $(CFLAGS_ASAN) $^ $(LDLIBS) -lcriterion -o $@
 
 # libFuzzer targets: each links the daemon's library built with clang.
-FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-unknown-warning-option \
+	       -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $^ $(LDLIBS) -o $@
