@@ -12,6 +12,11 @@
  * Timer B/F (64*T1). Used when a BYE or CANCEL is never answered. */
 #define SIP_TXN_TIMEOUT_US (32ULL * 1000000)
 
+/* After 401/407 the caller's phone retries with credentials, the same
+ * Call-ID and the next CSeq; when a person types the password that can take
+ * a while (51 s in sngrep's aaa.pcap). Waiting keeps it one call, one CDR. */
+#define SIP_AUTH_WAIT_US (120ULL * 1000000)
+
 static int view_eq(const struct vs_str *s, const char *p, size_t len)
 {
 	return s->p && s->len == len && memcmp(s->p, p, len) == 0;
@@ -231,6 +236,8 @@ static void handle_invite_response(struct vs_call_table *t, struct vs_call *c,
 			r->connect_us = d->ts_us;
 		if (c->end_at_us && r->end == VS_END_CANCEL) /* 200 won race */
 			c->end_at_us = 0;
+	} else if (code == 401 || code == 407) {
+		vs_call__end_at(c, d->ts_us + SIP_AUTH_WAIT_US, VS_END_ERROR);
 	} else if (code >= 300) {
 		vs_call__end_at(c, d->ts_us + grace,
 				c->cancel_seen ? VS_END_CANCEL : VS_END_ERROR);
