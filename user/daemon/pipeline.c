@@ -38,11 +38,11 @@ int vs_pipeline__init(struct vs_pipeline *p, const struct vs_conf *conf)
 	p->calls = p->dec ? vs_call_table__new(&copt) : NULL;
 	if (!p->calls)
 		goto fail;
-	if (conf->savesip || conf->savertp != VS_SAVERTP_NO) {
-		p->spool = vs_spool__new(conf->spooldir, &p->spst);
-		if (!p->spool)
-			goto fail;
-	}
+	/* The spooldir is made even when no pcap is saved: the default
+	 * database lives there. */
+	p->spool = vs_spool__new(conf->spooldir, &p->spst);
+	if (!p->spool)
+		goto fail;
 	return 0;
 fail:
 	vs_pipeline__free(p);
@@ -146,7 +146,7 @@ static void pipe_sip(struct vs_pipeline *p, const struct vs_datagram *d)
 		return;
 	p->st.sip_datagrams++;
 	c = vs_call_table__sip(p->calls, &m, d, p->cur_sensor);
-	if (c && p->spool && p->conf->savesip)
+	if (c && p->conf->savesip)
 		pipe_save(p, c, d, UINT32_MAX);
 }
 
@@ -157,9 +157,9 @@ static void pipe_media(struct vs_pipeline *p, const struct vs_datagram *d)
 	int is_rtp = 0;
 
 	c = vs_call_table__udp(p->calls, d, &is_rtp);
-	if (!c || !p->spool)
+	if (!c)
 		return;
-	if (is_rtp && p->conf->savertp == VS_SAVERTP_NO)
+	if (p->conf->savertp == VS_SAVERTP_NO) /* RTCP goes with RTP */
 		return;
 	if (is_rtp && p->conf->savertp == VS_SAVERTP_HEADER && d->nframes == 1)
 		snap = (uint32_t)(d->payload - d->frames[0]->data) +

@@ -43,7 +43,7 @@ struct vs_pipeline {
 	const struct vs_conf *conf;
 	struct vs_decoder *dec;
 	struct vs_call_table *calls;
-	struct vs_spool *spool; /* NULL when neither savesip nor savertp */
+	struct vs_spool *spool;
 	struct vs_cdr_store *stores[VS_PIPE_MAX_STORES];
 	int nstores;
 	struct vs_pipe_filter filters[VS_PIPE_FILTERS];
