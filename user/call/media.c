@@ -314,6 +314,14 @@ static void stream_leg(const struct vs_call_stream *s, struct vs_cdr_leg *leg)
 	leg->dst = s->dst;
 	leg->dir = s->dir;
 	vs_rtcp_stats__summary(&s->rtcp, leg);
+	/* The E-model's delay: one way is half the RTCP round trip, when the
+	 * endpoints sent SR/RR pairs we could match. */
+	if (leg->present && leg->rtcp_rtt_mean_ms > 0) {
+		leg->r_factor = vs_mos__r_factor(leg->codec, leg->loss_pct,
+						 vs_cdr_leg__burst_ratio(leg),
+						 leg->rtcp_rtt_mean_ms / 2);
+		leg->mos = vs_mos__from_r(leg->r_factor);
+	}
 }
 
 /* Digits are the direction's, whichever stream carried them (a re-INVITE

@@ -333,19 +333,17 @@ void vs_rtp_stream__packet(struct vs_rtp_stream *s, const struct vs_rtp_hdr *h,
 
 /* G.107 BurstR: mean observed burst length over the mean expected for
  * random loss at the same rate, 1 / (1 - p). */
-static double burst_ratio(const struct vs_rtp_stream *s, uint64_t lost,
-			  uint64_t expected)
+double vs_cdr_leg__burst_ratio(const struct vs_cdr_leg *l)
 {
 	uint64_t bursts = 0;
-	double p;
+	double p = l->loss_pct / 100.0;
 	int i;
 
 	for (i = 0; i < VS_CDR_LOSS_BURSTS; i++)
-		bursts += s->loss_burst[i];
-	if (!bursts || !lost || lost >= expected)
+		bursts += l->loss_burst[i];
+	if (!bursts || !l->lost || p >= 1.0)
 		return 1.0;
-	p = (double)lost / (double)expected;
-	return (double)lost / (double)bursts * (1 - p);
+	return (double)l->lost / (double)bursts * (1 - p);
 }
 
 static void summary_seq(const struct vs_rtp_stream *s, struct vs_cdr_leg *out)
@@ -364,8 +362,7 @@ static void summary_seq(const struct vs_rtp_stream *s, struct vs_cdr_leg *out)
 void vs_rtp_stream__summary(const struct vs_rtp_stream *s, const char *codec,
 			    struct vs_cdr_leg *out)
 {
-	double ms_per_unit = 1000.0 / s->clock_rate, br;
-	uint64_t expected;
+	double ms_per_unit = 1000.0 / s->clock_rate;
 
 	out->present = s->received > 0;
 	out->ssrc = s->ssrc;
@@ -389,9 +386,8 @@ void vs_rtp_stream__summary(const struct vs_rtp_stream *s, const char *codec,
 		return;
 	}
 	summary_seq(s, out);
-	expected = (uint64_t)(s->max_ext_seq - s->base_ext_seq) + 1;
-	br = burst_ratio(s, out->lost, expected);
 	/* Delay is 0 here: the caller adds RTCP RTT / 2 once it is known. */
-	out->r_factor = vs_mos__r_factor(codec, out->loss_pct, br, 0);
+	out->r_factor = vs_mos__r_factor(codec, out->loss_pct,
+					 vs_cdr_leg__burst_ratio(out), 0);
 	out->mos = vs_mos__from_r(out->r_factor);
 }

@@ -71,6 +71,9 @@ void vs_rtp_stream__packet(struct vs_rtp_stream *s, const struct vs_rtp_hdr *h,
 void vs_rtp_stream__summary(const struct vs_rtp_stream *s,
 			    const char *codec, struct vs_cdr_leg *out);
 
+/* G.107 BurstR of a summarised leg (1.0 for random or no loss). */
+double vs_cdr_leg__burst_ratio(const struct vs_cdr_leg *l);
+
 /* RTCP (RFC 3550 6.4): what we keep from one compound packet. */
 #define VS_RTCP_MAX_BLOCKS 8
 struct vs_rtcp_block {
