@@ -30,7 +30,7 @@ ok "unknown key warned, bad yes/no refused"
 
 printf 'filter = udp and and\n' >"$TMP/f.conf"
 "$VS_BIN" --check-config -c "$TMP/f.conf" 2>"$TMP/err" && fail "bad filter accepted"
-grep -q "filter" "$TMP/err" || fail "filter error not named"
+grep -q "f.conf:1: filter = udp and and: expected" "$TMP/err" || { cat "$TMP/err"; fail "filter error does not name file:line"; }
 ok "bad filter refused: $(cat "$TMP/err")"
 
 "$VS_BIN" -r "$TMP/none.pcap" --spooldir "$TMP/s" 2>"$TMP/err"

@@ -2,6 +2,7 @@
 /* The keys voxsense understands, one small setter each, and the keys later
  * issues will need (accepted now so that a voipmonitor.conf loads). */
 #include <errno.h>
+#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,12 +124,32 @@ static int set_absolute(struct vs_conf *c, const char *v, const char **e)
 	return vs_conf_parse_u32(v, 1, UINT32_MAX, &c->absolute_timeout_s);
 }
 
+/* A filter libpcap cannot compile is a configuration error, found here
+ * where the file and line are known (compiled for Ethernet; other link types
+ * compile at first use). */
+static int filter_compiles(const char *v)
+{
+	struct bpf_program prog;
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+	int ok;
+
+	if (!dead)
+		return 1; /* out of memory: let the pipeline say it later */
+	ok = pcap_compile(dead, &prog, v, 1, PCAP_NETMASK_UNKNOWN) == 0;
+	if (ok)
+		pcap_freecode(&prog);
+	pcap_close(dead);
+	return ok;
+}
+
 /* Kept verbatim for libpcap; an empty value removes the filter. */
 static int set_filter(struct vs_conf *c, const char *v, const char **e)
 {
 	char *dup = NULL;
 
-	*e = "a tcpdump filter expression";
+	*e = "a tcpdump filter expression libpcap compiles (pcap-filter(7))";
+	if (*v && !filter_compiles(v))
+		return -EINVAL;
 	if (*v) {
 		dup = strdup(v);
 		if (!dup)
@@ -148,6 +169,21 @@ static int set_interface(struct vs_conf *c, const char *v, const char **e)
 		return -EINVAL;
 	memcpy(c->interface, v, n + 1);
 	return 0;
+}
+
+static int set_capture_mode(struct vs_conf *c, const char *v,
+			    const char **e)
+{
+	static const char *const names[] = { "copy", "afxdp", "pcap" };
+
+	*e = "copy, afxdp or pcap";
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcasecmp(v, names[i])) {
+			c->capture_mode = (enum vs_capture_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static int count_item(const char *s, size_t len, void *arg)
@@ -228,6 +264,7 @@ static const struct {
 } keys[] = {
 	{ "id_sensor", set_id_sensor },
 	{ "interface", set_interface },
+	{ "capture_mode", set_capture_mode },
 	{ "sipport", set_sipport },
 	{ "spooldir", set_spooldir },
 	{ "sqlite_path", set_sqlite_path },
@@ -256,7 +293,6 @@ const char *const vs_conf_later_keys[] = {
 	"packetbuffer_file_path",
 	"managerip", "managerport", "manager_ip", "managerclient",
 	"managerclientport",
-	"capture_mode",
 	"mirror_destination_ip", "mirror_destination_port", "mirror_bind_ip",
 	"mirror_bind_port", "mirror_bind_dlt",
 	"mirror_bind_sensor_id_by_sender",

@@ -92,28 +92,6 @@ static int parse_args(int argc, char **argv, struct vs_args *a)
 	return 0;
 }
 
-/* A filter that cannot compile is a configuration error, found at start. */
-static int check_filter(const struct vs_conf *c)
-{
-	struct bpf_program prog;
-	pcap_t *dead;
-	int err = 0;
-
-	if (!c->filter)
-		return 0;
-	dead = pcap_open_dead(DLT_EN10MB, 262144);
-	if (!dead)
-		return -ENOMEM;
-	if (pcap_compile(dead, &prog, c->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		vs_err("filter = %s: %s", c->filter, pcap_geterr(dead));
-		err = -EINVAL;
-	} else {
-		pcap_freecode(&prog);
-	}
-	pcap_close(dead);
-	return err;
-}
-
 static int load_conf(const struct vs_args *a, struct vs_conf *c)
 {
 	int err;
@@ -128,7 +106,7 @@ static int load_conf(const struct vs_args *a, struct vs_conf *c)
 	if (a->spooldir &&
 	    vs_conf__set(c, "spooldir", a->spooldir, "--spooldir") != 0)
 		return -EINVAL;
-	return check_filter(c);
+	return 0;
 }
 
 static int open_stores(struct vs_pipeline *p, const struct vs_conf *c,
