@@ -168,6 +168,7 @@ Test(conf, print_defaults)
 			 "[general]\n"
 			 "id_sensor = 0\n"
 			 "# interface = (not set)\n"
+			 "capture_mode = copy\n"
 			 "sipport = 5060\n"
 			 "spooldir = /var/spool/voxsense\n"
 			 "sqlite_path = /var/spool/voxsense/voxsense.db\n"
@@ -195,8 +196,8 @@ Test(conf, syntax_forms)
 				"\tsipwithoutrtptimeout\t=\t61\t\n"
 				"absolute_timeout = 62\r\n"
 				"savesip = no # trailing comment\n"
-				"interface = eth#0\n"
-				"filter = udp ; and port 5060 #comment\n"
+				"interface = eth#0;1\n"
+				"filter = udp and port 5060 #comment\n"
 				"SAVERTP = Header\n"
 				"spooldir = /data/spool# not a comment");
 	cr_assert_eq(l->rc, 0, "%s", l->err);
@@ -206,8 +207,8 @@ Test(conf, syntax_forms)
 	cr_expect_eq(l->c.sipwithoutrtptimeout_s, 61);
 	cr_expect_eq(l->c.absolute_timeout_s, 62);
 	cr_expect_eq(l->c.savesip, 0);
-	cr_expect_str_eq(l->c.interface, "eth#0");
-	cr_expect_str_eq(l->c.filter, "udp ; and port 5060");
+	cr_expect_str_eq(l->c.interface, "eth#0;1");
+	cr_expect_str_eq(l->c.filter, "udp and port 5060");
 	cr_expect_eq(l->c.savertp, VS_SAVERTP_HEADER);
 	cr_expect_str_eq(l->c.spooldir, "/data/spool# not a comment");
 	unload(l);
@@ -340,16 +341,17 @@ Test(conf, set_returns_1_for_unknown)
 Test(conf, long_line)
 {
 	size_t n = 200000;
-	char *text = malloc(n + 32);
+	char *text = malloc(n + 64);
 	struct loaded *l;
 
 	cr_assert(text);
-	strcpy(text, "filter = ");
-	memset(text + 9, 'x', n);
-	strcpy(text + 9 + n, "\nid_sensor = 5\n");
+	/* a valid filter (libpcap compiles it) with a very long middle */
+	strcpy(text, "filter = udp");
+	memset(text + 12, ' ', n);
+	strcpy(text + 12 + n, "and port 5060\nid_sensor = 5\n");
 	l = load(text);
 	cr_assert_eq(l->rc, 0);
-	cr_expect_eq(strlen(l->c.filter), n);
+	cr_expect_eq(strlen(l->c.filter), n + 16);
 	cr_expect_eq(l->c.id_sensor, 5);
 	unload(l);
 	free(text);
@@ -366,6 +368,21 @@ Test(conf, error_stops_at_first_bad_line)
 		 conf_path);
 	cr_expect_eq(l->rc, -EINVAL);
 	cr_expect_str_eq(l->err, want);
+	unload(l);
+}
+
+Test(conf, filter_that_does_not_compile)
+{
+	struct loaded *l = load("sipport = 5060\nfilter = udp and and\n");
+	char want[256];
+
+	snprintf(want, sizeof(want),
+		 "voxsense: error: %s:2: filter = udp and and: expected a "
+		 "tcpdump filter expression libpcap compiles (pcap-filter(7))\n",
+		 conf_path);
+	cr_expect_eq(l->rc, -EINVAL);
+	cr_expect_str_eq(l->err, want);
+	cr_expect_null(l->c.filter);
 	unload(l);
 }
 
@@ -523,6 +540,26 @@ Test(conf, filter_and_interface)
 	cr_expect_str_eq(l->c.filter, "not net 10.0.0.0/8");
 	cr_expect_str_eq(l->c.interface, "eth0,eth1");
 	unload(l);
+}
+
+Test(conf, capture_mode)
+{
+	struct loaded *l = load("capture_mode = AFXDP\n");
+	struct vs_conf c;
+
+	vs_conf__init(&c);
+	cr_expect_eq(c.capture_mode, VS_CAPTURE_COPY);
+	vs_conf__free(&c);
+	cr_assert_eq(l->rc, 0, "%s", l->err);
+	cr_expect_str_eq(l->err, "");
+	cr_expect_eq(l->c.capture_mode, VS_CAPTURE_AFXDP);
+	unload(l);
+	l = load("capture_mode = afxdp\ncapture_mode = pcap\n");
+	cr_assert_eq(l->rc, 0, "%s", l->err);
+	cr_expect_eq(l->c.capture_mode, VS_CAPTURE_PCAP);
+	unload(l);
+	expect_error("capture_mode = xdp\n",
+		     "1: capture_mode = xdp: expected copy, afxdp or pcap");
 }
 
 Test(conf, natalias)
@@ -717,6 +754,7 @@ Test(conf, print_load_print_identical)
 {
 	struct loaded *l = load("id_sensor = 12\n"
 				"interface = eth1\n"
+				"capture_mode = pcap\n"
 				"sipport = 5060,5070-5080\nsipport = 65535, 1\n"
 				"spooldir = /srv/vs\n"
 				"savesip = off\nsavertp = header\n"
@@ -740,6 +778,7 @@ Test(conf, print_load_print_identical)
 			 "[general]\n"
 			 "id_sensor = 12\n"
 			 "interface = eth1\n"
+			 "capture_mode = pcap\n"
 			 "sipport = 1,5060,5070-5080,65535\n"
 			 "spooldir = /srv/vs\n"
 			 "sqlite_path = /srv/vs/voxsense.db\n"

@@ -454,9 +454,9 @@ Test(decode, stats_print)
 	cr_assert_not_null(f);
 	vs_decode_stats__print(&s, f);
 	fclose(f);
-	cr_assert_not_null(strstr(buf, "decode.frames               7\n"));
-	cr_assert_not_null(strstr(buf, "decode.tcp_timeout          3\n"));
-	cr_assert_not_null(strstr(buf, "decode.udp_datagrams        0\n"));
+	cr_assert_not_null(strstr(buf, "decode.frames 7\n"));
+	cr_assert_not_null(strstr(buf, "decode.tcp_timeout 3\n"));
+	cr_assert_not_null(strstr(buf, "decode.udp_datagrams 0\n"));
 	/* One line per counter. */
 	int lines = 0;
 

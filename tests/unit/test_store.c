@@ -27,6 +27,7 @@ static void fill_leg(struct vs_cdr_leg *l, int k)
 	int i;
 
 	l->present = 1;
+	l->dir = (uint8_t)k;
 	l->ssrc = 0xdeadbeef + (uint32_t)k;
 	l->payload_type = (uint8_t)(8 * k);
 	strcpy(l->codec, k ? "PCMA" : "PCMU");
@@ -93,6 +94,15 @@ static void fill(struct vs_cdr *c, const char *call_id)
 	strcpy(c->pcap_path, "2023-11-14/22/13/abc.pcap");
 	fill_leg(&c->a, 0);
 	fill_leg(&c->b, 1);
+	/* every stream of the call: here a, b and one more from the callee */
+	static struct vs_cdr_leg streams[3];
+
+	streams[0] = c->a;
+	streams[1] = c->b;
+	fill_leg(&streams[2], 1);
+	streams[2].ssrc = 77;
+	c->streams = streams;
+	c->n_streams = 3;
 }
 
 static char db_path[64];
@@ -600,7 +610,8 @@ static void check_json_leg(const cJSON *o, const struct vs_cdr_leg *l)
 	cr_expect_eq(jnum(o, "rtcp_jitter_max_ms"), l->rtcp_jitter_max_ms);
 	cr_expect_eq(jnum(o, "rtcp_rtt_mean_ms"), l->rtcp_rtt_mean_ms);
 	cr_expect_eq(jnum(o, "rtcp_rtt_max_ms"), l->rtcp_rtt_max_ms);
-	cr_expect_eq(cJSON_GetArraySize(o), 33); /* no field more or less */
+	cr_expect_str_eq(jstr(o, "dir"), l->dir ? "b" : "a");
+	cr_expect_eq(cJSON_GetArraySize(o), 34); /* no field more or less */
 }
 
 static void check_json(const cJSON *o, const struct vs_cdr *c)
@@ -639,7 +650,14 @@ static void check_json(const cJSON *o, const struct vs_cdr *c)
 	cr_expect_str_eq(jstr(o, "pcap_path"), "2023-11-14/22/13/abc.pcap");
 	check_json_leg(cJSON_GetObjectItemCaseSensitive(o, "a"), &c->a);
 	check_json_leg(cJSON_GetObjectItemCaseSensitive(o, "b"), &c->b);
-	cr_expect_eq(cJSON_GetArraySize(o), 33);
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "streams");
+
+	cr_assert(cJSON_IsArray(st));
+	cr_expect_eq((uint32_t)cJSON_GetArraySize(st),
+		     c->streams ? c->n_streams : 0);
+	for (uint32_t i = 0; c->streams && i < c->n_streams; i++)
+		check_json_leg(cJSON_GetArrayItem(st, (int)i), &c->streams[i]);
+	cr_expect_eq(cJSON_GetArraySize(o), 34);
 }
 
 Test(cdr_json, every_field_round_trips)
