@@ -11,12 +11,11 @@
 
 static inline uint64_t ep_hash(const struct vs_endpoint *ep)
 {
-	uint8_t k[18];
+	uint64_t a, b;
 
-	memcpy(k, ep->addr.b, 16);
-	k[16] = (uint8_t)(ep->port >> 8);
-	k[17] = (uint8_t)ep->port;
-	return vs_hash_bytes(k, sizeof(k), 7);
+	memcpy(&a, ep->addr.b, 8);
+	memcpy(&b, ep->addr.b + 8, 8);
+	return vs_hash_words(a, b, ep->port);
 }
 
 static void media_grow(struct vs_call_table *t)
