@@ -14,10 +14,11 @@ echo "== voxsense -r var/demo.pcap (CDRs as JSON lines below, also in var/spool/
 	-r "$var/demo.pcap" --cdr-json -
 echo "== CDRs in var/spool/voxsense.db:"
 sqlite3 -header -column "$var/spool/voxsense.db" \
-	"SELECT id, calldate, caller, called, duration, lastSIPresponseNum AS code,
-	        a_received, a_lost, round(a_mos, 2) AS a_mos, b_received, b_lost,
+	"SELECT rowid AS id, calldate, caller, called, round(duration, 1) AS dur,
+	        lastSIPresponseNum AS code, whohanged, a_received AS a_pkts,
+	        a_lost, round(a_mos, 2) AS a_mos, b_received AS b_pkts, b_lost,
 	        round(b_mos, 2) AS b_mos
-	   FROM cdr ORDER BY id DESC LIMIT 20;" 2>/dev/null ||
+	   FROM cdr ORDER BY rowid DESC LIMIT 20;" 2>/dev/null ||
 	echo "(sqlite3 query failed; see the JSON above)"
 echo "== call pcaps under var/spool:"
 find "$var/spool" -name '*.pcap' | head -5

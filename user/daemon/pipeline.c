@@ -106,6 +106,14 @@ int vs_pipeline__frame(void *ctx, const struct vs_frame *f)
 	p->cur_sensor = f->id_sensor;
 	vs_decoder__frame(p->dec, f);
 	vs_call_table__tick(p->calls, f->ts_us);
+	/* Commit finished CDRs about once a second of packet time, so that a
+	 * long capture makes them visible while it runs. */
+	if (p->dirty && f->ts_us >= p->next_flush_us) {
+		for (int i = 0; i < p->nstores; i++)
+			vs_cdr_store__flush(p->stores[i]);
+		p->dirty = 0;
+		p->next_flush_us = f->ts_us + 1000000;
+	}
 	mem = vs_call_table__mem(p->calls);
 	if (mem > p->mem_peak) {
 		p->mem_peak = mem;
@@ -204,6 +212,7 @@ static void pipe_end(void *ctx, const struct vs_cdr *cdr, void *user)
 		vs_spool_file__close(p->spool, pf);
 	}
 	p->st.cdrs++;
+	p->dirty = 1;
 	for (int i = 0; i < p->nstores; i++) {
 		rc = vs_cdr_store__insert(p->stores[i], &out);
 		if (rc == 1)

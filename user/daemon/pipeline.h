@@ -48,6 +48,8 @@ struct vs_pipeline {
 	int nstores;
 	struct vs_pipe_filter filters[VS_PIPE_FILTERS];
 	uint16_t cur_sensor;	/* id_sensor of the frame being decoded */
+	int dirty;		/* CDRs inserted since the last store flush */
+	uint64_t next_flush_us;	/* packet time of the next flush */
 	size_t mem_peak;	/* call table bytes at its peak */
 	uint64_t calls_at_peak;
 	struct vs_pipe_stats st;
