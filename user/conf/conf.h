@@ -15,6 +15,13 @@
 
 enum vs_savertp { VS_SAVERTP_NO = 0, VS_SAVERTP_YES, VS_SAVERTP_HEADER };
 
+/* capture_mode: how live frames reach the daemon (docs/capture.md). */
+enum vs_capture_mode {
+	VS_CAPTURE_COPY = 0, /* XDP + TC egress copy to ring buffers */
+	VS_CAPTURE_AFXDP,    /* XDP redirect to AF_XDP, the rest dropped */
+	VS_CAPTURE_PCAP,     /* libpcap (TPACKET_V3), no BPF programs */
+};
+
 struct vs_natalias {
 	struct vs_addr from; /* address written in SDP (private) */
 	struct vs_addr to;   /* address the packets really carry (public) */
@@ -42,7 +49,8 @@ struct vs_conf {
 	struct vs_natalias natalias[VS_CONF_MAX_NATALIAS];
 	uint32_t n_ipfilter;
 	struct vs_ipnet ipfilter[VS_CONF_MAX_IPFILTER]; /* interface_ip_filter */
-	char interface[256];		/* live capture: later issue */
+	char interface[256];		/* eth0 | eth0,eth1 | any */
+	enum vs_capture_mode capture_mode; /* default copy */
 	/* Load bookkeeping, private to conf/ (set and freed there). */
 	int sipport_given;		/* the first sipport replaces 5060 */
 	int sqlite_path_given;		/* 0: sqlite_path follows spooldir */

@@ -77,6 +77,7 @@ static void print_later(const struct vs_conf *c, FILE *out)
 void vs_conf__print(const struct vs_conf *c, FILE *out)
 {
 	static const char *const savertp[] = { "no", "yes", "header" };
+	static const char *const capture_mode[] = { "copy", "afxdp", "pcap" };
 
 	fputs("# voxsense effective configuration\n[general]\n", out);
 	fprintf(out, "id_sensor = %u\n", c->id_sensor);
@@ -84,6 +85,9 @@ void vs_conf__print(const struct vs_conf *c, FILE *out)
 		fprintf(out, "interface = %s\n", c->interface);
 	else
 		fputs("# interface = (not set)\n", out);
+	fprintf(out, "capture_mode = %s\n",
+		capture_mode[c->capture_mode <= VS_CAPTURE_PCAP ?
+				     c->capture_mode : 0]);
 	print_ports(c, out);
 	fprintf(out, "spooldir = %s\n", c->spooldir);
 	fprintf(out, "sqlite_path = %s\n", c->sqlite_path);
