@@ -28,6 +28,16 @@ run() { # name command...
 	esac
 }
 
+# A short libFuzzer run from the committed corpus; its chatter goes to a log
+# that is shown only when it finds something.
+fuzz_smoke() { # binary workdir corpus
+	local log="$2.log"
+	"$1" -max_total_time="${FUZZ_SMOKE_SECONDS:-20}" -print_final_stats=1 \
+		-close_fd_mask=3 "$2" "$3" >"$log" 2>&1 ||
+		{ tail -40 "$log"; return 1; }
+	grep -E '^stat::number_of_executed_units' "$log" | sed 's/^/   /'
+}
+
 for t in "$build"/asan/unit/test_*; do
 	[ -x "$t" ] && run "unit/$(basename "$t")" "$t" --jobs 2 --short-filename
 done
@@ -38,9 +48,7 @@ for f in "$build"/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	name=$(basename "$f")
 	mkdir -p "$build/fuzz-work/$name"
-	run "fuzz/$name" "$f" -max_total_time="${FUZZ_SMOKE_SECONDS:-20}" \
-		-print_final_stats=0 -close_fd_mask=3 \
-		"$build/fuzz-work/$name" "tests/fuzz/corpus/$name"
+	run "fuzz/$name" fuzz_smoke "$f" "$build/fuzz-work/$name" "tests/fuzz/corpus/$name"
 done
 echo
 echo "tests: $pass passed, $skip skipped, $fail failed${failed:+ ($failed )}"
