@@ -313,3 +313,51 @@ Test(call, reinvite_moves_media)
 	cr_assert_eq(got[0].a.dst.port, 7000);
 	cr_assert_eq(got[0].n_streams, 3);
 }
+
+Test(call, natalias_matches_the_public_address)
+{
+	/* Both SDPs carry private addresses; the packets carry the public ones
+	 * (NAT on both sides). Only natalias lets them match. */
+	cr_assert_eq(vs_conf__set(&conf, "natalias", "10.1.0.1 198.51.100.1", "t"), 0);
+	cr_assert_eq(vs_conf__set(&conf, "natalias", "10.2.0.1 203.0.113.9", "t"), 0);
+	answered_call();
+	cr_assert_not_null(rtp("198.51.100.1", 4000, "203.0.113.9", 6000, 1, 0x1111, 2100));
+	cr_assert_not_null(rtp("203.0.113.9", 6000, "198.51.100.1", 4000, 1, 0x2222, 2105));
+	cr_assert_null(rtp("198.51.100.2", 4000, "203.0.113.10", 6000, 2, 0x1111, 2120),
+		       "addresses no alias names do not match");
+	vs_call_table__flush(tab);
+	cr_assert_eq(ngot, 1);
+	cr_assert_eq(got[0].a.packets, 1);
+	cr_assert_eq(got[0].b.packets, 1);
+}
+
+static int hook_adds, hook_dels;
+
+static void hook(void *ctx, const struct vs_endpoint *ep, int add)
+{
+	(void)ctx;
+	(void)ep;
+	if (add)
+		hook_adds++;
+	else
+		hook_dels++;
+}
+
+Test(call, media_hook_follows_calls)
+{
+	/* on_media is told once per endpoint when it becomes live and once
+	 * when its last call ends: what the kernel flow table mirrors. */
+	struct vs_call_opts o = { .conf = &conf, .on_end = on_end,
+				  .stats = &cst, .sip_stats = &sst,
+				  .on_media = hook };
+
+	vs_call_table__free(tab);
+	tab = vs_call_table__new(&o);
+	hook_adds = hook_dels = 0;
+	answered_call();
+	/* RTP and RTCP (port + 1) of both sides */
+	cr_assert_eq(hook_adds, 4);
+	cr_assert_eq(hook_dels, 0);
+	vs_call_table__flush(tab);
+	cr_assert_eq(hook_dels, 4);
+}
