@@ -323,7 +323,7 @@ Test(call, natalias_matches_the_public_address)
 	answered_call();
 	cr_assert_not_null(rtp("198.51.100.1", 4000, "203.0.113.9", 6000, 1, 0x1111, 2100));
 	cr_assert_not_null(rtp("203.0.113.9", 6000, "198.51.100.1", 4000, 1, 0x2222, 2105));
-	cr_assert_null(rtp("198.51.100.2", 4000, "203.0.113.10", 6000, 2, 0x1111, 2120),
+	cr_assert_null(rtp("198.51.100.2", 4000, "203.0.113.10", 6000, 2, 0x3333, 2120),
 		       "addresses no alias names do not match");
 	vs_call_table__flush(tab);
 	cr_assert_eq(ngot, 1);
@@ -360,4 +360,23 @@ Test(call, media_hook_follows_calls)
 	cr_assert_eq(hook_dels, 0);
 	vs_call_table__flush(tab);
 	cr_assert_eq(hook_dels, 4);
+}
+
+Test(call, rtp_joins_by_ssrc_on_unannounced_endpoints)
+{
+	answered_call();
+	cr_assert_null(rtp("192.0.2.7", 9000, "192.0.2.8", 9002, 1, 0x1111, 2090),
+		       "unknown endpoints and unknown SSRC: no call");
+	cr_assert_not_null(rtp(CALLER, 4000, CALLEE, 6000, 1, 0x1111, 2100));
+	cr_assert_not_null(rtp(CALLER, 4000, CALLEE, 6000, 2, 0x1111, 2120));
+	/* the same stream relayed between two other hosts */
+	cr_assert_not_null(rtp("192.0.2.7", 9000, "192.0.2.8", 9002, 1, 0x1111, 2101));
+	cr_assert_eq(cst.rtp_by_ssrc, 1);
+	vs_call_table__flush(tab);
+	cr_assert_eq(ngot, 1);
+	cr_assert_eq(got[0].n_streams, 2);
+	cr_assert_eq(got[0].a.packets, 2, "the SDP stream is the CDR's a leg");
+	cr_assert_eq(got[0].a.dst.port, 6000);
+	cr_assert_null(rtp("192.0.2.7", 9000, "192.0.2.8", 9002, 2, 0x1111, 2200),
+		       "an ended call's SSRCs are forgotten");
 }

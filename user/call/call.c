@@ -28,9 +28,10 @@ struct vs_call_table *vs_call_table__new(const struct vs_call_opts *o)
 		t->o.end_grace_ms = 5000;
 	t->calls = calloc(CALLS_INITIAL_BUCKETS, sizeof(*t->calls));
 	t->media = calloc(CALLS_INITIAL_BUCKETS, sizeof(*t->media));
-	if (!t->calls || !t->media) {
+	if (!t->calls || !t->media || vs_ssrc__init(t) < 0) {
 		free(t->calls);
 		free(t->media);
+		free(t->ssrc);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -47,6 +48,7 @@ void vs_call_table__free(struct vs_call_table *t)
 	vs_call_table__flush(t);
 	free(t->calls);
 	free(t->media);
+	free(t->ssrc);
 	free(t);
 }
 
@@ -231,6 +233,13 @@ void vs_call__set_user(struct vs_call *c, void *user)
 const struct vs_cdr *vs_call__cdr(const struct vs_call *c)
 {
 	return &c->cdr;
+}
+
+void vs_call_table__set_media_fn(struct vs_call_table *t, vs_media_fn fn,
+				 void *ctx)
+{
+	t->o.on_media = fn;
+	t->o.media_ctx = ctx;
 }
 
 size_t vs_call_table__mem(const struct vs_call_table *t)

@@ -36,6 +36,7 @@
 	X(rtp_bad)           /* matched endpoint but not valid RTP */          \
 	X(rtcp_packets)                                                         \
 	X(rtcp_bad)                                                             \
+	X(rtp_by_ssrc)       /* RTP matched by SSRC on unannounced endpoints */\
 	X(udp_unmatched)     /* UDP not SIP and not a known media endpoint */  \
 	X(streams_limit)     /* streams refused: per-call limit reached */
 
@@ -75,6 +76,12 @@ struct vs_call_opts {
 struct vs_call_table *vs_call_table__new(const struct vs_call_opts *o);
 /* Ends every call (VS_END_EOF) through on_end, then frees. */
 void vs_call_table__free(struct vs_call_table *t);
+
+/* Sets (fn = NULL: clears) the on_media hook after creation, for the live
+ * capture source, which opens after the pipeline and closes before it.
+ * Endpoints already live are not replayed. */
+void vs_call_table__set_media_fn(struct vs_call_table *t, vs_media_fn fn,
+				 void *ctx);
 
 /* A parsed SIP message carried by d. Returns the call it belongs to (new or
  * existing), or NULL when it belongs to none (REGISTER, OPTIONS, unknown

@@ -37,10 +37,13 @@ struct vs_media_ent {
 
 struct vs_call_stream {
 	struct vs_call_stream *next;
+	struct vs_call_stream *ssrc_next;	/* SSRC index chain */
+	struct vs_call *call;
 	struct vs_endpoint src, dst;
 	uint32_t ssrc;
 	uint8_t dir;		/* 0: a (sent by the caller), 1: b */
 	uint8_t is_video;
+	uint8_t by_ssrc;	/* joined by SSRC, not by an SDP endpoint */
 	char codec[16];
 	struct vs_rtp_stream rtp;
 	struct vs_rtcp_stats rtcp;
@@ -75,6 +78,9 @@ struct vs_call_table {
 	struct vs_media_ent **media;	/* endpoint buckets */
 	uint32_t media_mask;
 	uint32_t nmedia;
+	struct vs_call_stream **ssrc;	/* SSRC buckets (fallback match) */
+	uint32_t ssrc_mask;
+	uint32_t nssrc;
 	struct vs_call *head;		/* all calls, newest first */
 	uint64_t now_us, next_tick_us;
 	size_t mem;
@@ -94,6 +100,13 @@ void vs_media__register(struct vs_call_table *t, struct vs_call *c,
 void vs_media__unregister_all(struct vs_call_table *t, struct vs_call *c);
 void vs_media__free_streams(struct vs_call_table *t, struct vs_call *c);
 struct vs_cdr_leg *vs_media__fill_legs(struct vs_call *c);
+
+/* ssrc.c */
+int vs_ssrc__init(struct vs_call_table *t);
+void vs_ssrc__add(struct vs_call_table *t, struct vs_call_stream *s);
+void vs_ssrc__del(struct vs_call_table *t, struct vs_call_stream *s);
+struct vs_call_stream *vs_ssrc__find(const struct vs_call_table *t,
+				     uint32_t ssrc);
 
 /* Copies a view into a fixed buffer, truncating, always NUL-terminated. */
 void vs_strcpy_view(char *dst, size_t size, const struct vs_str *s);

@@ -150,8 +150,7 @@ static void stream_codec(const struct vs_call *c, struct vs_call_stream *s,
 }
 
 static struct vs_call_stream *stream_new(struct vs_call_table *t,
-					 struct vs_call *c,
-					 const struct vs_media_ent *e,
+					 struct vs_call *c, uint8_t is_video,
 					 const struct vs_datagram *d,
 					 const struct vs_rtp_hdr *h,
 					 uint8_t dir)
@@ -171,7 +170,8 @@ static struct vs_call_stream *stream_new(struct vs_call_table *t,
 	s->dst = d->dst;
 	s->ssrc = h->ssrc;
 	s->dir = dir;
-	s->is_video = e->is_video;
+	s->is_video = is_video;
+	s->call = c;
 	/* dir a is received by the callee */
 	stream_codec(c, s, dir == 0 ? VS_SIDE_CALLEE : VS_SIDE_CALLER, h->pt,
 		     &clock, &event_pt);
@@ -179,6 +179,7 @@ static struct vs_call_stream *stream_new(struct vs_call_table *t,
 	s->next = c->streams;
 	c->streams = s;
 	c->nstreams++;
+	vs_ssrc__add(t, s);
 	t->mem += sizeof(*s);
 	return s;
 }
@@ -200,6 +201,17 @@ static struct vs_call_stream *stream_find(struct vs_call *c,
 	return NULL;
 }
 
+static void rtp_account(struct vs_call_table *t, struct vs_call *c,
+			struct vs_call_stream *s, const struct vs_rtp_hdr *h,
+			const struct vs_datagram *d)
+{
+	t->o.stats->rtp_packets++;
+	vs_rtp_stream__packet(&s->rtp, h, d->ts_us);
+	c->last_rtp_us = d->ts_us;
+	if (!c->cdr.first_rtp_us)
+		c->cdr.first_rtp_us = d->ts_us;
+}
+
 static void on_rtp(struct vs_call_table *t, struct vs_call *c,
 		   struct vs_media_ent *e, const struct vs_datagram *d,
 		   uint8_t dir)
@@ -213,15 +225,44 @@ static void on_rtp(struct vs_call_table *t, struct vs_call *c,
 	}
 	s = stream_find(c, e, d, h.ssrc);
 	if (!s)
-		s = stream_new(t, c, e, d, &h, dir);
+		s = stream_new(t, c, e->is_video, d, &h, dir);
 	if (!s)
 		return;
 	e->last = s;
-	t->o.stats->rtp_packets++;
-	vs_rtp_stream__packet(&s->rtp, &h, d->ts_us);
-	c->last_rtp_us = d->ts_us;
-	if (!c->cdr.first_rtp_us)
-		c->cdr.first_rtp_us = d->ts_us;
+	rtp_account(t, c, s, &h, d);
+}
+
+/* RTP on endpoints no SDP announced: joins the call that owns its SSRC, as a
+ * new stream in the same direction. */
+static struct vs_call *on_rtp_by_ssrc(struct vs_call_table *t,
+				      const struct vs_datagram *d)
+{
+	struct vs_call_stream *known, *s;
+	struct vs_rtp_hdr h;
+	struct vs_call *c;
+
+	if (vs_rtcp__is_rtcp(d->payload, d->len) ||
+	    vs_rtp__parse(d->payload, d->len, &h) < 0)
+		return NULL;
+	known = vs_ssrc__find(t, h.ssrc);
+	if (!known)
+		return NULL;
+	c = known->call;
+	for (s = c->streams; s; s = s->next)
+		if (s->ssrc == h.ssrc && vs_endpoint_eq(&s->src, &d->src) &&
+		    vs_endpoint_eq(&s->dst, &d->dst))
+			break;
+	if (!s) {
+		s = stream_new(t, c, known->is_video, d, &h, known->dir);
+		if (!s)
+			return NULL;
+		s->by_ssrc = 1;
+	}
+	t->o.stats->rtp_by_ssrc++;
+	if (d->ts_us > c->last_us)
+		c->last_us = d->ts_us;
+	rtp_account(t, c, s, &h, d);
+	return c;
 }
 
 static struct vs_call_stream *stream_by_ssrc(struct vs_call *c, uint32_t ssrc)
@@ -274,6 +315,11 @@ struct vs_call *vs_call_table__udp(struct vs_call_table *t,
 	} else {
 		e = media_find(t, &d->src);
 		if (!e) {
+			c = t->nssrc ? on_rtp_by_ssrc(t, d) : NULL;
+			if (c) {
+				*is_rtp = 1;
+				return c;
+			}
 			t->o.stats->udp_unmatched++;
 			return NULL;
 		}
@@ -298,6 +344,7 @@ void vs_media__free_streams(struct vs_call_table *t, struct vs_call *c)
 
 	for (s = c->streams; s; s = next) {
 		next = s->next;
+		vs_ssrc__del(t, s);
 		t->mem -= sizeof(*s);
 		free(s);
 	}
@@ -356,7 +403,19 @@ static void legs_dtmf(struct vs_call *c, struct vs_call_stream *const best[2])
 	}
 }
 
-/* The CDR shows, per direction, the audio stream with the most packets, and
+/* Which stream a CDR direction shows: one on SDP endpoints before one joined
+ * by SSRC (a relayed copy), then the one with more packets. */
+static int stream_better(const struct vs_call_stream *s,
+			 const struct vs_call_stream *than)
+{
+	if (!than)
+		return 1;
+	if (s->by_ssrc != than->by_ssrc)
+		return !s->by_ssrc;
+	return s->rtp.received > than->rtp.received;
+}
+
+/* The CDR shows, per direction, the audio stream stream_better picks, and
  * lists every stream. Returns the list to free after the CDR is stored. */
 struct vs_cdr_leg *vs_media__fill_legs(struct vs_call *c)
 {
@@ -367,7 +426,7 @@ struct vs_cdr_leg *vs_media__fill_legs(struct vs_call *c)
 	for (s = c->streams; s; s = s->next) {
 		if (s->is_video)
 			continue;
-		if (!best[s->dir] || s->rtp.received > best[s->dir]->rtp.received)
+		if (stream_better(s, best[s->dir]))
 			best[s->dir] = s;
 	}
 	if (best[0])
