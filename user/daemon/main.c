@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "capture/live.h"
 #include "capture/pcap_file.h"
 #include "core/log.h"
 #include "daemon/pipeline.h"
@@ -42,7 +44,9 @@ static void usage(FILE *out)
 		"  -v, --verbose        more log output (twice: debug)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n\n"
-		"Without -r, voxsense captures live (not available in this version).\n"
+		"Without -r, voxsense captures live on the interface key until\n"
+		"SIGINT/SIGTERM (capture_mode = copy | afxdp | pcap; see\n"
+		"docs/capture.md).\n"
 		"CDRs go to the SQLite file sqlite_path (default\n"
 		"<spooldir>/voxsense.db); call pcaps to spooldir/YYYY-MM-DD/HH/MM/.\n");
 }
@@ -168,6 +172,46 @@ static int run_offline(struct vs_pipeline *p, const struct vs_conf *c,
 	return err;
 }
 
+/* Set by SIGINT/SIGTERM: the one thing a signal handler may touch. */
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* Live calls end on the wall clock when the line goes quiet. */
+static void live_idle(void *ctx, uint64_t now_us)
+{
+	vs_call_table__tick(((struct vs_pipeline *)ctx)->calls, now_us);
+}
+
+static int run_live(struct vs_pipeline *p, const struct vs_conf *c,
+		    const struct vs_args *a)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vs_live_opts lo = { .conf = c, .fn = vs_pipeline__frame,
+				   .ctx = p, .idle = live_idle,
+				   .stop = &stop_flag };
+	struct vs_live *l;
+	int err;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	l = vs_live__open(&lo);
+	if (!l)
+		return -errno;
+	vs_call_table__set_media_fn(p->calls, vs_live__media, l);
+	err = vs_live__run(l);
+	vs_pipeline__finish(p);
+	vs_call_table__set_media_fn(p->calls, NULL, NULL);
+	if (a->stats || a->verbose)
+		vs_live__print_stats(l, stderr);
+	vs_live__close(l);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct vs_args a = { 0 };
@@ -189,18 +233,12 @@ int main(int argc, char **argv)
 		free(c);
 		return err ? 1 : 0;
 	}
-	if (!a.n_inputs) {
-		vs_err("live capture is not available in this version; use -r FILE (see --help)");
-		vs_conf__free(c);
-		free(c);
-		return 1;
-	}
 	raise_nofile();
 	err = vs_pipeline__init(&p, c);
 	if (!err)
 		err = open_stores(&p, c, &a);
 	if (!err)
-		err = run_offline(&p, c, &a);
+		err = a.n_inputs ? run_offline(&p, c, &a) : run_live(&p, c, &a);
 	if (a.stats || a.verbose)
 		vs_pipeline__print_stats(&p, stderr);
 	vs_pipeline__free(&p);

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The maps of the capture programs. Names are what an admin sees in
+ * `bpftool map show` and under /sys/fs/bpf/voxsense/, so they are short and
+ * say what the map holds. */
+#ifndef VS_BPF_MAPS_H
+#define VS_BPF_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "vs_kern_user.h"
+
+/* sipport: bit p of byte p / 8 is set when port p carries SIP. */
+struct vs_port_bits {
+	__u8 b[65536 / 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vs_port_bits);
+} sip_ports SEC(".maps");
+
+/* Tunnel carriers (UDP ports of HEP, VXLAN, TZSP, ...): passed whole for
+ * userspace to decapsulate. Filled by the tunnels issue; empty today. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vs_port_bits);
+} tun_ports SEC(".maps");
+
+/* Live RTP/RTCP endpoints: filled from SDP by the call table's on_media. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VS_MEDIA_MAX);
+	__type(key, struct vs_media_key);
+	__type(value, struct vs_media_val);
+} media SEC(".maps");
+
+/* First-fragment decisions (1 = passed, 0 = not), for the fragments that
+ * follow. LRU: a datagram whose last fragment never came ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VS_FRAG_MAX);
+	__type(key, struct vs_frag_key);
+	__type(value, __u8);
+} frags SEC(".maps");
+
+/* interface_ip_filter, IPv4 mapped into the IPv6 space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, VS_IPFILTER_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vs_lpm_key);
+	__type(value, __u8);
+} ipfilter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vs_kcfg);
+} cfg SEC(".maps");
+
+/* Counters per direction (0 = XDP receive, 1 = TC egress). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VS_DIR__MAX);
+	__type(key, __u32);
+	__type(value, struct vs_kcounters);
+} counters SEC(".maps");
+
+/* One ring buffer per CPU: a shared one makes every CPU contend for its
+ * producer lock. Userspace sizes the outer map to the CPU count and inserts
+ * the rings it created. */
+struct ring_tmpl {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, VS_RING_BYTES);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct ring_tmpl);
+} rings SEC(".maps");
+
+/* Record being built, per CPU: header then frame bytes. */
+struct vs_scratch {
+	struct vs_ring_hdr h;
+	__u8 data[VS_SNAP_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vs_scratch);
+} scratch SEC(".maps");
+
+/* afxdp mode: one AF_XDP socket per RX queue. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, VS_XSK_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+#endif

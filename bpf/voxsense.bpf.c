@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* voxsense capture programs. Every frame is parsed once and classified:
+ * SIP (sipport), RTP/RTCP of a live call (media map), fragments of passed
+ * datagrams (frags map), tunnel carriers (tun_ports). What passes is copied
+ * to this CPU's ring buffer (copy mode: XDP on receive, TC on egress; the
+ * frame goes on untouched) or redirected to the RX queue's AF_XDP socket
+ * (afxdp mode: the rest is dropped). Every frame ends in one verdict,
+ * counted per CPU. */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "maps.h"
+#include "parse.h"
+#include "vs_kern_user.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Wake the reader only when this much waits: batching wakeups keeps the
+ * cost per frame low; the reader also polls with a short timeout. */
+#define WAKE_BYTES (256u << 10)
+
+static __always_inline int port_bit(const struct vs_port_bits *pb, __be16 p)
+{
+	__u16 h = bpf_ntohs(p);
+
+	return (pb->b[(h >> 3) & 8191] >> (h & 7)) & 1;
+}
+
+static __always_inline int ip_allowed(const struct pkt *p)
+{
+	struct vs_lpm_key k = { .prefixlen = 128 };
+	__u32 zero = 0;
+	struct vs_kcfg *c = bpf_map_lookup_elem(&cfg, &zero);
+
+	if (!c || !c->ipfilter)
+		return 1;
+	__builtin_memcpy(k.addr, p->src.addr, 16);
+	if (bpf_map_lookup_elem(&ipfilter, &k))
+		return 1;
+	__builtin_memcpy(k.addr, p->dst.addr, 16);
+	return bpf_map_lookup_elem(&ipfilter, &k) != NULL;
+}
+
+static __always_inline void frag_key(struct vs_frag_key *k,
+				     const struct pkt *p)
+{
+	__builtin_memcpy(k->src, p->src.addr, 16);
+	__builtin_memcpy(k->dst, p->dst.addr, 16);
+	k->id = p->frag_id;
+	k->proto = p->proto;
+}
+
+/* RTCP packet types are 200-207 with version 2 (RFC 5761 keeps RTP
+ * payload types out of that range when multiplexed). */
+static __always_inline int is_rtcp(const struct pkt *p)
+{
+	return (p->l4_first & 0xc0) == 0x80 && p->l4_second >= 200 &&
+	       p->l4_second <= 207;
+}
+
+/* L4 decision for a frame that carries its UDP/TCP header. */
+static __always_inline int classify_l4(struct pkt *p)
+{
+	__u32 zero = 0;
+	struct vs_port_bits *pb = bpf_map_lookup_elem(&sip_ports, &zero);
+
+	if (pb && (port_bit(pb, p->src.port) || port_bit(pb, p->dst.port)))
+		return VS_KCNT_sip;
+	if (p->proto != IPPROTO_UDP)
+		return VS_KCNT_not_voip;
+	/* RTP and RTCP are version 2: anything else skips both hash
+	 * lookups. The announcer receives on its endpoint: destination
+	 * first. */
+	if ((p->l4_first & 0xc0) == 0x80 &&
+	    (bpf_map_lookup_elem(&media, &p->dst) ||
+	     bpf_map_lookup_elem(&media, &p->src)))
+		return is_rtcp(p) ? VS_KCNT_rtcp : VS_KCNT_rtp;
+	pb = bpf_map_lookup_elem(&tun_ports, &zero);
+	if (pb && (port_bit(pb, p->src.port) || port_bit(pb, p->dst.port)))
+		return VS_KCNT_tunnel;
+	return VS_KCNT_not_voip;
+}
+
+static __always_inline int is_pass(int v)
+{
+	return v == VS_KCNT_sip || v == VS_KCNT_rtp || v == VS_KCNT_rtcp ||
+	       v == VS_KCNT_fragment || v == VS_KCNT_frag_unknown ||
+	       v == VS_KCNT_tunnel;
+}
+
+/* The whole decision for one frame: a VS_KCNT_* verdict. */
+static __always_inline int classify(void *data, void *data_end)
+{
+	struct cursor c = { .pos = data, .end = data_end };
+	struct pkt p = {};
+	struct vs_frag_key fk = {};
+	__be16 eth_proto;
+	__u8 *seen, pass;
+	int v, l4;
+
+	if (parse_eth(&c, &eth_proto) < 0)
+		return VS_KCNT_malformed;
+	if (eth_proto == bpf_htons(ETH_P_IP))
+		l4 = parse_ipv4(&c, &p);
+	else if (eth_proto == bpf_htons(ETH_P_IPV6))
+		l4 = parse_ipv6(&c, &p);
+	else
+		return VS_KCNT_not_ip;
+	if (l4 < 0)
+		return VS_KCNT_malformed;
+
+	if (p.frag == FRAG_LATER) {
+		frag_key(&fk, &p);
+		seen = bpf_map_lookup_elem(&frags, &fk);
+		/* Before its first fragment: pass it, userspace reassembles
+		 * or drops it; losing it would lose the whole datagram. */
+		if (!seen)
+			v = VS_KCNT_frag_unknown;
+		else
+			v = *seen ? VS_KCNT_fragment : VS_KCNT_not_voip;
+	} else {
+		l4 = parse_l4(&c, &p);
+		if (l4 < 0)
+			return VS_KCNT_malformed;
+		v = l4 ? VS_KCNT_not_voip : classify_l4(&p);
+	}
+	if (is_pass(v) && !ip_allowed(&p))
+		v = VS_KCNT_ip_filtered;
+	if (p.frag == FRAG_FIRST) {
+		frag_key(&fk, &p);
+		pass = is_pass(v);
+		bpf_map_update_elem(&frags, &fk, &pass, BPF_ANY);
+	}
+	return v;
+}
+
+static __always_inline struct vs_kcounters *counters_of(__u32 dir)
+{
+	return bpf_map_lookup_elem(&counters, &dir);
+}
+
+/* The one exit: counts seen, the verdict and the delivery outcome. */
+static __always_inline void count(struct vs_kcounters *k, int v, int dv)
+{
+	if (!k)
+		return;
+	k->c[VS_KCNT_seen]++;
+	if (v >= 0 && v < VS_KCNT__MAX)
+		k->c[v]++;
+	if (dv > 0)
+		k->c[VS_KCNT_delivered]++;
+	else if (dv < 0)
+		k->c[VS_KCNT_delivery_failed]++;
+}
+
+/* Frame length to copy: bounded by snaplen and by a mask, as the verifier
+ * wants for the load helpers. 0 when nothing can be copied. */
+static __always_inline __u32 cap_len(__u32 len)
+{
+	__u32 zero = 0, snap = VS_SNAP_DEFAULT;
+	struct vs_kcfg *c = bpf_map_lookup_elem(&cfg, &zero);
+
+	if (c && c->snaplen)
+		snap = c->snaplen;
+	if (len > snap)
+		len = snap;
+	if (len > VS_SNAP_MAX - 1)
+		len = VS_SNAP_MAX - 1;
+	return len & (VS_SNAP_MAX - 1);
+}
+
+/* The copy length (1 .. VS_SNAP_MAX) as the verifier must see it: masked
+ * in asm right before the helper call, since the compiler drops a mask it
+ * can prove redundant, and shifted so that it is never zero. len >= 1. */
+static __always_inline __u32 bound_len(__u32 len)
+{
+	len -= 1;
+	asm volatile("%[v] &= %[m]" : [v] "+r"(len) : [m] "i"(VS_SNAP_MAX - 1));
+	return len + 1;
+}
+
+/* Copies the scratch record to this CPU's ring. 1 or -1. */
+static __always_inline int ring_out(struct vs_scratch *s, __u32 cap)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+	__u64 flags;
+
+	if (!rb)
+		return -1;
+	flags = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= WAKE_BYTES ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	cap = bound_len(cap);
+	return bpf_ringbuf_output(rb, s, sizeof(s->h) + cap, flags) ? -1 : 1;
+}
+
+static __always_inline struct vs_scratch *scratch_hdr(__u32 origlen,
+						       __u32 ifindex, int v,
+						       __u8 dir)
+{
+	__u32 zero = 0;
+	struct vs_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!s)
+		return NULL;
+	s->h.ts_ns = bpf_ktime_get_ns();
+	s->h.ifindex = ifindex;
+	s->h.origlen = origlen;
+	s->h.dir = dir;
+	s->h.reason = v;
+	s->h.pad = 0;
+	return s;
+}
+
+static __always_inline int deliver_xdp(struct xdp_md *ctx, int v)
+{
+	__u32 origlen = bpf_xdp_get_buff_len(ctx);
+	__u32 cap = cap_len(origlen);
+	struct vs_scratch *s;
+
+	s = scratch_hdr(origlen, ctx->ingress_ifindex, v, VS_DIR_IN);
+	if (!s || !cap)
+		return -1;
+	s->h.caplen = cap;
+	cap = bound_len(cap);
+	if (bpf_xdp_load_bytes(ctx, 0, s->data, cap))
+		return -1;
+	return ring_out(s, cap);
+}
+
+SEC("xdp")
+int vs_xdp_copy(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct vs_kcounters *k = counters_of(VS_DIR_IN);
+	int v = classify(data, data_end), dv = 0;
+
+	if (is_pass(v))
+		dv = deliver_xdp(ctx, v);
+	count(k, v, dv);
+	return XDP_PASS;
+}
+
+/* afxdp mode: the timestamp travels in the metadata area. */
+static __always_inline void xsk_meta(struct xdp_md *ctx, int v)
+{
+	struct vs_xsk_meta *m;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > (void *)(long)ctx->data)
+		return;
+	m->ts_ns = bpf_ktime_get_ns();
+	m->magic = VS_XSK_MAGIC;
+	m->reason = v;
+}
+
+SEC("xdp")
+int vs_xdp_xsk(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct vs_kcounters *k = counters_of(VS_DIR_IN);
+	int v = classify(data, data_end), dv = 0;
+	long act = XDP_DROP;
+
+	if (is_pass(v)) {
+		xsk_meta(ctx, v);
+		act = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_DROP);
+		dv = act == XDP_REDIRECT ? 1 : -1;
+	}
+	count(k, v, dv);
+	return act;
+}
+
+static __always_inline int deliver_tc(struct __sk_buff *skb, int v)
+{
+	__u32 cap = cap_len(skb->len);
+	struct vs_scratch *s;
+
+	s = scratch_hdr(skb->len, skb->ifindex, v, VS_DIR_OUT);
+	if (!s || !cap)
+		return -1;
+	s->h.caplen = cap;
+	cap = bound_len(cap);
+	if (bpf_skb_load_bytes(skb, 0, s->data, cap))
+		return -1;
+	return ring_out(s, cap);
+}
+
+SEC("tc")
+int vs_tc_egress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct vs_kcounters *k = counters_of(VS_DIR_OUT);
+	int v = classify(data, data_end), dv = 0;
+
+	if (is_pass(v))
+		dv = deliver_tc(skb, v);
+	count(k, v, dv);
+	return TC_ACT_UNSPEC;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The contract between the kernel programs (bpf/voxsense.bpf.c) and the
+ * daemon (user/capture/): map keys and values, the ring buffer record, the
+ * counter ids. Included by both sides, so only fixed-width types and no
+ * libc. Every multi-byte field is host order unless it says otherwise. */
+#ifndef VS_KERN_USER_H
+#define VS_KERN_USER_H
+
+#include <linux/types.h>
+
+/* Where the maps and programs are pinned: `bpftool map dump pinned
+ * /sys/fs/bpf/voxsense/media` shows the live RTP flow table. */
+#define VS_PIN_DIR "/sys/fs/bpf/voxsense"
+
+/* Largest capture: frames are copied up to min(snaplen, VS_SNAP_MAX - 1)
+ * bytes; the length is bounded with the mask VS_SNAP_MAX - 1 (a power of
+ * two) because the verifier wants a bitmask bound on the copy length. */
+#define VS_SNAP_MAX 4096
+#define VS_SNAP_DEFAULT 2048
+
+/* Ring buffer bytes per CPU (a power of two, multiple of the page size). */
+#define VS_RING_BYTES (4u << 20)
+
+/* Entries of the tables userspace fills. */
+#define VS_MEDIA_MAX 262144 /* live RTP/RTCP endpoints */
+#define VS_FRAG_MAX 16384   /* fragmented datagrams being followed */
+#define VS_IPFILTER_MAX 1024
+#define VS_XSK_MAX 64	    /* RX queues served in afxdp mode */
+
+enum vs_kdir {
+	VS_DIR_IN = 0,	/* seen by XDP on receive */
+	VS_DIR_OUT = 1, /* seen by TC clsact on egress */
+	VS_DIR__MAX
+};
+
+/* One record in a ring buffer: this header, then caplen bytes of frame
+ * starting at the Ethernet header. */
+struct vs_ring_hdr {
+	__u64 ts_ns;   /* bpf_ktime_get_ns() when seen: CLOCK_MONOTONIC */
+	__u32 ifindex; /* interface it was seen on */
+	__u32 origlen; /* frame length on the wire */
+	__u16 caplen;  /* bytes of frame that follow this header */
+	__u8 dir;      /* enum vs_kdir */
+	__u8 reason;   /* enum vs_kcnt that passed it (sip, rtp, ...) */
+	__u32 pad;     /* zero; keeps the frame 8-byte aligned */
+};
+
+/* afxdp mode: written by XDP in the metadata area just before the frame
+ * (bpf_xdp_adjust_meta); userspace reads it at desc.addr - sizeof and
+ * clears magic, so a frame without metadata is never mistaken for one. */
+#define VS_XSK_MAGIC 0x76734d44u /* "vsMD" */
+struct vs_xsk_meta {
+	__u64 ts_ns;  /* bpf_ktime_get_ns() when seen */
+	__u32 magic;  /* VS_XSK_MAGIC */
+	__u32 reason; /* enum vs_kcnt that passed it */
+};
+
+/* Key of the media map (a live RTP/RTCP endpoint announced in SDP) and of
+ * the frag map's address part. Addresses are 16 bytes, IPv4 in the mapped
+ * form ::ffff:a.b.c.d, exactly as struct vs_addr in user/core/addr.h. */
+struct vs_media_key {
+	__u8 addr[16];	/* address in network order */
+	__be16 port;	/* UDP port in network order */
+	__u16 pad;	/* zero */
+};
+
+/* Value of the media map: which the kernel counts it as is decided per
+ * packet (RTCP packet types 200-207), so userspace stores only a use count. */
+struct vs_media_val {
+	__u32 refs; /* reserved: 1 today (the call table dedups) */
+};
+
+/* Key of the frag map: the first fragment's decision (pass or not) is
+ * remembered so that the fragments that follow get the same one. */
+struct vs_frag_key {
+	__u8 src[16];	/* mapped form, network order */
+	__u8 dst[16];
+	__u32 id;	/* IPv4 id (16 bits) or IPv6 fragment id, as on the wire */
+	__u8 proto;	/* L4 protocol (IPPROTO_UDP, ...) */
+	__u8 pad[3];	/* zero */
+};
+
+/* Key of the ipfilter LPM trie: IPv4 and IPv6 share one 128-bit space
+ * (IPv4 mapped, so 10.0.0.0/8 is stored with prefixlen 104), the same
+ * convention as struct vs_ipnet in conf/. */
+struct vs_lpm_key {
+	__u32 prefixlen; /* bits that must match, 0-128 */
+	__u8 addr[16];
+};
+
+/* Run-time switches in the `cfg` array map (index 0), written by userspace
+ * before attach. */
+struct vs_kcfg {
+	__u32 snaplen;	 /* bytes copied per frame, 1 .. VS_SNAP_MAX - 1 */
+	__u8 ipfilter;	 /* 1: only pass when src or dst is in ipfilter */
+	__u8 pad[3];
+};
+
+/* The per-CPU counters: one value holds them all, per direction (key 0 =
+ * XDP receive, 1 = TC egress), so a packet costs one map lookup. `seen`
+ * counts every frame; each frame then ends in exactly one verdict below. */
+#define VS_KCNT(X)                                                             \
+	X(seen)		   /* every frame the program ran on */                \
+	X(sip)		   /* passed: TCP/UDP port in sipport */               \
+	X(rtp)		   /* passed: endpoint in media, RTP */                \
+	X(rtcp)		   /* passed: endpoint in media, RTCP type */          \
+	X(fragment)	   /* passed: later fragment of a passed datagram */   \
+	X(frag_unknown)	   /* passed: later fragment seen before its first */  \
+	X(tunnel)	   /* passed: UDP port in tun_ports */                 \
+	X(ip_filtered)	   /* VoIP, refused by interface_ip_filter */          \
+	X(not_voip)	   /* IP, but nothing of the above */                  \
+	X(not_ip)	   /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */         \
+	X(malformed)	   /* truncated or bad header */                       \
+	X(delivered)	   /* passed and queued to userspace */                \
+	X(delivery_failed) /* passed but ring full / no socket: lost */
+
+enum vs_kcnt {
+#define VS_X(n) VS_KCNT_##n,
+	VS_KCNT(VS_X)
+#undef VS_X
+	VS_KCNT__MAX
+};
+
+struct vs_kcounters {
+	__u64 c[VS_KCNT__MAX];
+};
+
+#endif

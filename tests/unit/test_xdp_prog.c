@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The capture program's verdicts, run in the kernel with BPF_PROG_TEST_RUN
+ * on hand-made frames (needs root: skipped otherwise), and the libpcap
+ * fallback's filter text. */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/live.h"
+#include "capture/xdp_int.h"
+
+static struct vs_conf conf;
+static struct vs_xdp *x;
+static char pin[64];
+
+static void setup(void)
+{
+	struct vs_xdp_opts o = { .conf = &conf };
+
+	vs_conf__init(&conf);
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/vs-unit-%d", (int)getpid());
+	o.pin_dir = pin;
+	if (geteuid() != 0)
+		return;
+	x = vs_xdp__open(&o); /* no interface: load and fill only */
+}
+
+static void teardown(void)
+{
+	vs_xdp__close(x);
+	x = NULL;
+	vs_conf__free(&conf);
+}
+
+static void need_bpf(void)
+{
+	if (!x)
+		cr_skip_test("BPF not loadable here (root with CAP_BPF needed)");
+}
+
+/* Frame builder: Ethernet [VLAN tags] IPv4 UDP/TCP payload. */
+struct frame {
+	uint8_t b[256];
+	size_t n;
+};
+
+static void put(struct frame *f, const void *p, size_t n)
+{
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static void eth(struct frame *f, int vlans, uint16_t type)
+{
+	static const uint8_t mac[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+	uint16_t t;
+
+	f->n = 0;
+	put(f, mac, 12);
+	for (int i = 0; i < vlans; i++) {
+		uint8_t tag[4] = { i ? 0x81 : (vlans == 2 ? 0x88 : 0x81),
+				   i || vlans == 1 ? 0x00 : 0xa8, 0, 10 };
+		put(f, tag, 4);
+	}
+	t = htons(type);
+	put(f, &t, 2);
+}
+
+/* IPv4 + UDP (or TCP) header with ports, frag offset/flags word, id. */
+static void ip4(struct frame *f, uint8_t proto, uint32_t dst, uint16_t sport,
+		uint16_t dport, uint16_t frag, uint16_t id, int l4)
+{
+	uint8_t ip[20] = { 0x45, 0, 0, 60, id >> 8, id & 0xff, frag >> 8,
+			   frag & 0xff, 64, proto, 0, 0, 10, 0, 0, 1 };
+	uint32_t d = htonl(dst);
+	uint8_t l4h[20] = { sport >> 8, sport & 0xff, dport >> 8, dport & 0xff,
+			    0, 20, 0, 0, 0x80, 0 };
+
+	memcpy(ip + 16, &d, 4);
+	put(f, ip, 20);
+	if (l4)
+		put(f, l4h, proto == IPPROTO_TCP ? 20 : 12);
+}
+
+/* Runs the XDP program on f; returns the verdict counter it hit. */
+static int verdict(const struct frame *f)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f->b,
+		    .data_size_in = (__u32)f->n);
+	struct vs_kcounters before, after;
+	int fd = bpf_program__fd(x->skel->progs.vs_xdp_copy);
+
+	cr_assert_eq(vs_xdp__counters(x, VS_DIR_IN, &before), 0);
+	cr_assert_eq(bpf_prog_test_run_opts(fd, &t), 0, "%s", strerror(errno));
+	cr_assert_eq(t.retval, XDP_PASS);
+	cr_assert_eq(vs_xdp__counters(x, VS_DIR_IN, &after), 0);
+	cr_assert_eq(after.c[VS_KCNT_seen], before.c[VS_KCNT_seen] + 1);
+	for (int i = VS_KCNT_sip; i <= VS_KCNT_malformed; i++)
+		if (after.c[i] != before.c[i])
+			return i;
+	return -1;
+}
+
+TestSuite(xdp_prog, .init = setup, .fini = teardown);
+
+Test(xdp_prog, sip_udp_tcp_vlan)
+{
+	struct frame f;
+
+	need_bpf();
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 5060, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_sip);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_TCP, 0x0a000002, 5060, 40000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_sip);
+	eth(&f, 2, 0x0800); /* QinQ */
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 5060, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_sip);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 5061, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+}
+
+Test(xdp_prog, other_and_malformed)
+{
+	struct frame f;
+
+	need_bpf();
+	eth(&f, 0, 0x0806); /* ARP */
+	put(&f, (uint8_t[28]){ 0 }, 28);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_ip);
+	eth(&f, 0, 0x0800);
+	put(&f, (uint8_t[10]){ 0x45 }, 10); /* IPv4 cut short */
+	cr_expect_eq(verdict(&f), VS_KCNT_malformed);
+	eth(&f, 0, 0x0800);
+	put(&f, (uint8_t[20]){ 0x44 }, 20); /* IHL 4 */
+	cr_expect_eq(verdict(&f), VS_KCNT_malformed);
+}
+
+Test(xdp_prog, media_follows_on_media)
+{
+	struct vs_endpoint ep = { .port = 4000 };
+	uint8_t v4[4] = { 10, 0, 0, 2 };
+	struct frame f;
+
+	need_bpf();
+	vs_addr_from_v4(&ep.addr, v4);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	vs_xdp__media(x, &ep, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	f.b[14 + 20 + 9] = 200; /* RTCP SR */
+	cr_expect_eq(verdict(&f), VS_KCNT_rtcp);
+	vs_xdp__media(x, &ep, 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	cr_expect_eq(x->media_live, 0);
+}
+
+Test(xdp_prog, fragments)
+{
+	struct frame f;
+
+	need_bpf();
+	/* First fragment of a SIP datagram (MF), then a later one. */
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 5060, 0x2000, 77, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_sip);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 0, 0, 0x0010, 77, 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_fragment);
+	/* Not SIP: its later fragment is not passed. */
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 53, 0x2000, 78, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 0, 0, 0x0010, 78, 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	/* A later fragment before its first: passed, never lost. */
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 0, 0, 0x0010, 79, 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_frag_unknown);
+}
+
+Test(xdp_prog, ipv6_extension_headers)
+{
+	uint8_t ip6[40] = { 0x60, 0, 0, 0, 0, 24, 0 /* hop-by-hop */, 64 };
+	uint8_t hbh[8] = { IPPROTO_UDP, 0 };
+	uint8_t udp[8] = { 0x9c, 0x40, 0x13, 0xc4, 0, 8, 0, 0 }; /* → 5060 */
+	struct frame f;
+
+	need_bpf();
+	ip6[8] = 0xfd;
+	ip6[24] = 0xfd;
+	eth(&f, 0, 0x86dd);
+	put(&f, ip6, 40);
+	put(&f, hbh, 8);
+	put(&f, udp, 8);
+	cr_expect_eq(verdict(&f), VS_KCNT_sip);
+}
+
+Test(live, pcap_filter_from_sipport)
+{
+	struct vs_conf c;
+	char *s;
+
+	vs_conf__init(&c);
+	cr_assert_eq(vs_conf__set(&c, "sipport", "5060,5070-5080", NULL), 0);
+	s = vs_live__pcap_filter(&c);
+	cr_assert_not_null(s);
+	cr_expect_str_eq(s,
+		"(((tcp or udp) and (port 5060 or portrange 5070-5080)) or "
+		"(udp and udp[8] & 0xc0 = 0x80) or (ip[6:2] & 0x3fff != 0) or "
+		"(ip6 and ip6[6] = 44)) or (vlan and (((tcp or udp) and "
+		"(port 5060 or portrange 5070-5080)) or (udp and udp[8] & "
+		"0xc0 = 0x80) or (ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] "
+		"= 44)))");
+	free(s);
+	vs_conf__free(&c);
+}
+
+Test(live, interface_list)
+{
+	int ix[4], n = -1;
+
+	cr_expect_eq(vs_live__interfaces("lo", ix, 4, &n), 0);
+	cr_expect_eq(n, 1);
+	cr_expect_eq(ix[0], 1);
+	cr_expect_eq(vs_live__interfaces(" lo , lo", ix, 4, &n), 0);
+	cr_expect_eq(n, 2);
+	cr_expect_eq(vs_live__interfaces("vs-no-such-if", ix, 4, &n), -ENODEV);
+	cr_expect_eq(vs_live__interfaces("", ix, 4, &n), -EINVAL);
+	cr_expect_eq(vs_live__interfaces("lo,lo,lo", ix, 2, &n), -EINVAL);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to capture/xdp*.c. */
+#ifndef VS_CAPTURE_XDP_INT_H
+#define VS_CAPTURE_XDP_INT_H
+
+#include <limits.h>
+
+#include "capture/xdp.h"
+#include "voxsense.skel.h"
+
+#define VS_XDP_MAX_RINGS 256
+
+/* TC filter identity: a fixed handle and priority make a second attach
+ * (after a crash) replace the first instead of adding to it. */
+#define VS_TC_HANDLE 0x7673 /* "vs" */
+#define VS_TC_PRIO 0x7673
+
+struct vs_xdp_if {
+	int ifindex;
+	uint32_t xdp_flags; /* mode attached with; 0 = not attached */
+	int tc_on;	    /* egress filter attached */
+	int tc_made_hook;   /* we created the clsact qdisc */
+};
+
+struct vs_xdp {
+	struct voxsense *skel;
+	char pin_dir[PATH_MAX];
+	int afxdp;
+	int nrings;
+	int ring_fds[VS_XDP_MAX_RINGS];
+	int n_if;
+	struct vs_xdp_if ifs[VS_XDP_MAX_IF];
+	uint64_t media_errors; /* media map updates refused (full, ...) */
+	uint64_t media_live;   /* endpoints in the media map now */
+};
+
+int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
+		      uint32_t snaplen);
+int vs_xdp__attach_all(struct vs_xdp *x, const int *ifindex, int n);
+void vs_xdp__detach_all(struct vs_xdp *x);
+int vs_xdp__pin(struct vs_xdp *x);
+void vs_xdp__unpin(const char *dir);
+
+#endif

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* capture/xdp: what userspace writes into the maps (sipport,
+ * interface_ip_filter, settings, the live media endpoints) and reads back
+ * (counters). */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/xdp_int.h"
+#include "core/log.h"
+
+static const char *const kcnt_names[] = {
+#define VS_X(n) #n,
+	VS_KCNT(VS_X)
+#undef VS_X
+};
+
+/* Map value of sip_ports: the conf bitmap has the same layout. */
+static int fill_ports(struct vs_xdp *x, const struct vs_conf *c)
+{
+	__u32 zero = 0;
+
+	_Static_assert(sizeof(c->sip_ports) == 65536 / 8, "sipport bitmap");
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.sip_ports), &zero,
+				c->sip_ports, 0))
+		return -errno;
+	return 0;
+}
+
+static int fill_ipfilter(struct vs_xdp *x, const struct vs_conf *c)
+{
+	int fd = bpf_map__fd(x->skel->maps.ipfilter);
+	struct vs_lpm_key k;
+	__u8 one = 1;
+
+	for (__u32 i = 0; i < c->n_ipfilter; i++) {
+		k.prefixlen = c->ipfilter[i].prefix;
+		memcpy(k.addr, c->ipfilter[i].addr.b, 16);
+		if (bpf_map_update_elem(fd, &k, &one, 0))
+			return -errno;
+	}
+	return 0;
+}
+
+int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
+		      uint32_t snaplen)
+{
+	struct vs_kcfg kc = { .snaplen = snaplen ? snaplen : VS_SNAP_DEFAULT };
+	__u32 zero = 0;
+	int err;
+
+	if (kc.snaplen > VS_SNAP_MAX - 1)
+		kc.snaplen = VS_SNAP_MAX - 1;
+	kc.ipfilter = c->n_ipfilter > 0;
+	err = fill_ports(x, c);
+	if (!err)
+		err = fill_ipfilter(x, c);
+	if (!err && bpf_map_update_elem(bpf_map__fd(x->skel->maps.cfg), &zero,
+					&kc, 0))
+		err = -errno;
+	if (err)
+		vs_err("filling the BPF maps: %s", strerror(-err));
+	return err;
+}
+
+void vs_xdp__media(void *ctx, const struct vs_endpoint *ep, int add)
+{
+	struct vs_xdp *x = ctx;
+	struct vs_media_key k = { .port = htons(ep->port) };
+	struct vs_media_val v = { .refs = 1 };
+	int fd = bpf_map__fd(x->skel->maps.media);
+
+	memcpy(k.addr, ep->addr.b, 16);
+	if (add) {
+		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+			x->media_errors++;
+		else
+			x->media_live++;
+	} else if (!bpf_map_delete_elem(fd, &k)) {
+		x->media_live--;
+	}
+}
+
+int vs_xdp__counters(const struct vs_xdp *x, enum vs_kdir dir,
+		     struct vs_kcounters *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vs_kcounters *per;
+	__u32 key = dir;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu < 1)
+		return ncpu;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.counters), &key,
+				per))
+		err = -errno;
+	for (int c = 0; !err && c < ncpu; c++)
+		for (int i = 0; i < VS_KCNT__MAX; i++)
+			out->c[i] += per[c].c[i];
+	free(per);
+	return err;
+}
+
+void vs_xdp__print_stats(const struct vs_xdp *x, FILE *out)
+{
+	static const char *const dirs[] = { "in", "out" };
+	struct vs_kcounters k;
+
+	for (int d = 0; d < VS_DIR__MAX; d++) {
+		if (x->afxdp && d == VS_DIR_OUT)
+			continue;
+		if (vs_xdp__counters(x, (enum vs_kdir)d, &k))
+			continue;
+		for (int i = 0; i < VS_KCNT__MAX; i++)
+			fprintf(out, "kernel.%s.%s %llu\n", dirs[d],
+				kcnt_names[i], (unsigned long long)k.c[i]);
+	}
+	fprintf(out, "kernel.media_live %llu\n",
+		(unsigned long long)x->media_live);
+	fprintf(out, "kernel.media_errors %llu\n",
+		(unsigned long long)x->media_errors);
+}
