@@ -87,12 +87,20 @@ $(BUILD)/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 	$(call msg,LD-TEST,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Itests $(CFLAGS_ASAN) $^ $(LDLIBS) -lcriterion -o $@
 
-# libFuzzer targets: each links the daemon's library built with clang.
+# libFuzzer targets: the daemon's library built once with clang and
+# coverage instrumentation, linked into each target.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-unknown-warning-option \
-	       -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	       -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB    := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+.SECONDARY: $(FUZZ_LIB)
+$(BUILD)/fuzzobj/%.o: %.c $(wildcard user/*/*.h include/*.h)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(@D) && $(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D) && $(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer $^ $(LDLIBS) -o $@
 
 # --- running -----------------------------------------------------------------
 run: all
