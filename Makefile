@@ -1,7 +1,8 @@
 # voxsense: read top to bottom. `make help` lists the targets.
 #
 #   make            build the daemon and the capture generator (release)
-#   make run        build, then run the all-in-one sensor on ./var
+#   make run        build, then run the all-in-one sensor live on ./var
+#   make demo       build, then analyse a generated capture of 20 calls
 #   make test       build (ASan+UBSan), run unit, integration and fuzz smoke tests
 #   make bench      offline throughput versus tshark on a 500-call capture
 #
@@ -9,7 +10,7 @@
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all deps deps-test deps-bench run test unit integration fuzz-smoke \
+.PHONY: all deps deps-test deps-bench run demo test unit integration fuzz-smoke \
 	fuzz bench clean help
 
 CC      ?= gcc
@@ -50,7 +51,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 all: deps $(BUILD)/rel/voxsense $(BUILD)/rel/vsgen
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(Q)deploy/deps.sh build
@@ -105,7 +106,11 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 # --- running -----------------------------------------------------------------
 run: all
 	$(Q)deploy/deps.sh run
-	$(Q)deploy/run-demo.sh $(BUILD)/rel
+	$(Q)deploy/run.sh $(BUILD)/rel
+
+demo: all
+	$(Q)deploy/deps.sh run
+	$(Q)deploy/demo.sh $(BUILD)/rel
 
 test: deps-test $(BUILD)/asan/voxsense $(BUILD)/rel/vsgen $(BUILD)/rel/voxsense $(UNIT_BINS) $(FUZZ_BINS)
 	$(Q)tests/run-all.sh $(BUILD)

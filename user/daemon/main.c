@@ -184,7 +184,7 @@ static void on_signal(int sig)
 /* Live calls end on the wall clock when the line goes quiet. */
 static void live_idle(void *ctx, uint64_t now_us)
 {
-	vs_call_table__tick(((struct vs_pipeline *)ctx)->calls, now_us);
+	vs_pipeline__idle(ctx, now_us);
 }
 
 static int run_live(struct vs_pipeline *p, const struct vs_conf *c,

@@ -93,6 +93,19 @@ static int pipe_filter_pass(struct vs_pipeline *p, const struct vs_frame *f)
 	return pcap_offline_filter(&pf->prog, &h, f->data) != 0;
 }
 
+void vs_pipeline__idle(struct vs_pipeline *p, uint64_t now_us)
+{
+	vs_call_table__tick(p->calls, now_us);
+	/* Commit finished CDRs about once a second, so that they become
+	 * visible while a long capture runs. */
+	if (p->dirty && now_us >= p->next_flush_us) {
+		for (int i = 0; i < p->nstores; i++)
+			vs_cdr_store__flush(p->stores[i]);
+		p->dirty = 0;
+		p->next_flush_us = now_us + 1000000;
+	}
+}
+
 int vs_pipeline__frame(void *ctx, const struct vs_frame *f)
 {
 	struct vs_pipeline *p = ctx;
@@ -105,15 +118,7 @@ int vs_pipeline__frame(void *ctx, const struct vs_frame *f)
 	}
 	p->cur_sensor = f->id_sensor;
 	vs_decoder__frame(p->dec, f);
-	vs_call_table__tick(p->calls, f->ts_us);
-	/* Commit finished CDRs about once a second of packet time, so that a
-	 * long capture makes them visible while it runs. */
-	if (p->dirty && f->ts_us >= p->next_flush_us) {
-		for (int i = 0; i < p->nstores; i++)
-			vs_cdr_store__flush(p->stores[i]);
-		p->dirty = 0;
-		p->next_flush_us = f->ts_us + 1000000;
-	}
+	vs_pipeline__idle(p, f->ts_us);
 	mem = vs_call_table__mem(p->calls);
 	if (mem > p->mem_peak) {
 		p->mem_peak = mem;

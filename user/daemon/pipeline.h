@@ -67,6 +67,10 @@ int vs_pipeline__add_store(struct vs_pipeline *p, struct vs_cdr_store *s);
 /* The vs_frame_fn every capture source feeds. Always 0. */
 int vs_pipeline__frame(void *ctx, const struct vs_frame *f);
 
+/* Time passes without frames (live capture, wall clock): ends calls whose
+ * timers ran out and commits finished CDRs. Also run for every frame. */
+void vs_pipeline__idle(struct vs_pipeline *p, uint64_t now_us);
+
 /* End of input: flush reassembly, end every call, flush stores. */
 void vs_pipeline__finish(struct vs_pipeline *p);
 /* Frees everything, stores included. */

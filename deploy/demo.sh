@@ -1,7 +1,7 @@
 #!/bin/sh
-# `make run`: the all-in-one sensor on the embedded default (SQLite store and
-# spool under ./var). Live capture is not in this version yet, so it analyses
-# a capture the repo generates itself: 20 overlapping calls of every kind.
+# `make demo`: the all-in-one sensor on the embedded default (SQLite store and
+# spool under ./var) analysing a capture the repo generates itself: 20
+# overlapping calls of every kind, so CDRs appear without live traffic.
 set -eu
 bin=${1:-build/rel}
 top=$(cd "$(dirname "$0")/.." && pwd)
