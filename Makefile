@@ -26,7 +26,7 @@ CPPFLAGS:= -D_GNU_SOURCE -Iinclude -Iuser
 CFLAGS_REL  := -std=gnu11 -O2 -g $(WARN)
 CFLAGS_ASAN := -std=gnu11 -O1 -g $(WARN) -fno-omit-frame-pointer \
 	       -fsanitize=address,undefined -fno-sanitize-recover=all
-LDLIBS  := -lpcap -lsqlite3 -lcjson -lm
+LDLIBS  := -lpcap -lsqlite3 -lmariadb -lcjson -lm
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DVS_VERSION='"$(VERSION)"'

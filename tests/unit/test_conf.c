@@ -178,7 +178,8 @@ Test(conf, print_defaults)
 			 "rtptimeout = 300\n"
 			 "sipwithoutrtptimeout = 3600\n"
 			 "absolute_timeout = 14400\n"
-			 "# filter = (none)\n");
+			 "# filter = (none)\n"
+			 "# mysqlhost = (not set: CDRs go to sqlite_path)\n");
 	free(text);
 	vs_conf__free(&c);
 }
@@ -726,7 +727,7 @@ Test(conf, later_keys_accepted_and_printed)
 	struct loaded *l = load("server_bind = 0.0.0.0\n"
 				"server_bind_port = 60024\n"
 				"Server_Bind = 10.0.0.1\n"
-				"mysqlhost = localhost\n");
+				"mysqltable = cdr\n");
 	char want[1024];
 	char *text;
 
@@ -736,14 +737,37 @@ Test(conf, later_keys_accepted_and_printed)
 		 "yet\n"
 		 "voxsense: info: %s:2: key 'server_bind_port' accepted, not "
 		 "used yet\n"
-		 "voxsense: info: %s:4: key 'mysqlhost' accepted, not used "
+		 "voxsense: info: %s:4: key 'mysqltable' accepted, not used "
 		 "yet\n",
 		 conf_path, conf_path, conf_path);
 	cr_expect_str_eq(l->err, want);
 	text = print_conf(&l->c);
 	cr_expect(strstr(text, "\nserver_bind = 10.0.0.1 # not used yet\n"
 			       "server_bind_port = 60024 # not used yet\n"
-			       "mysqlhost = localhost # not used yet\n"));
+			       "mysqltable = cdr # not used yet\n"));
+	free(text);
+	unload(l);
+}
+
+Test(conf, mysql_keys_and_password_never_printed)
+{
+	struct loaded *l = load("mysqlsocket = /run/mysqld/mysqld.sock\n"
+				"mysqlpassword = s3cret\nmysqlport = 0\n");
+	char *text;
+
+	cr_expect_eq(l->rc, -EINVAL, "port 0 refused");
+	unload(l);
+	l = load("mysqlsocket = /run/mysqld/mysqld.sock\n"
+		 "mysqlpassword = s3cret\n");
+	cr_assert_eq(l->rc, 0, "%s", l->err);
+	cr_expect_str_eq(l->c.mysql.password, "s3cret");
+	cr_expect_str_eq(l->c.mysql.db, "voipmonitor");
+	cr_expect_str_eq(l->c.mysql.user, "root");
+	text = print_conf(&l->c);
+	cr_expect_null(strstr(text, "s3cret"));
+	cr_expect(strstr(text, "mysqlsocket = /run/mysqld/mysqld.sock\n"
+			       "mysqldb = voipmonitor\nmysqlusername = root\n"
+			       "# mysqlpassword = (set, not shown)\n"));
 	free(text);
 	unload(l);
 }
@@ -767,6 +791,8 @@ Test(conf, print_load_print_identical)
 				"interface_ip_filter = 10.1.2.3/20, ::/0\n"
 				"interface_ip_filter = 192.168.0.1\n"
 				"interface_ip_filter = 2001:db8::5\n"
+				"mysqlhost = db.example\nmysqlport = 3307\n"
+				"mysqldb = cdrs\nmysqluser = vs\n"
 				"packetbuffer_sender = no\n");
 	struct loaded *again;
 	char *first, *second;
@@ -795,6 +821,10 @@ Test(conf, print_load_print_identical)
 			 "interface_ip_filter = ::/0\n"
 			 "interface_ip_filter = 192.168.0.1\n"
 			 "interface_ip_filter = 2001:db8::5\n"
+			 "mysqlhost = db.example\n"
+			 "mysqlport = 3307\n"
+			 "mysqldb = cdrs\n"
+			 "mysqlusername = vs\n"
 			 "packetbuffer_sender = no # not used yet\n");
 	again = load(first);
 	cr_assert_eq(again->rc, 0, "%s", again->err);

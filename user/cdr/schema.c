@@ -274,3 +274,40 @@ void vs_cdr_column__value(const struct vs_cdr_column *col,
 		break;
 	}
 }
+
+const char *vs_schema__mysql_type(const struct vs_cdr_column *col, char *buf,
+				  size_t len)
+{
+	int unsig = col->kind == VS_COL_U8 || col->kind == VS_COL_U16 ||
+		    col->kind == VS_COL_U32;
+
+	if (unsig && !strstr(col->sql_type, "UNSIGNED"))
+		snprintf(buf, len, "%s UNSIGNED", col->sql_type);
+	else
+		snprintf(buf, len, "%s", col->sql_type);
+	return buf;
+}
+
+char *vs_schema__create_cdr_mysql(void)
+{
+	static const char head[] =
+		"CREATE TABLE IF NOT EXISTS cdr (\n"
+		"  ID BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY";
+	static const char tail[] =
+		"\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+	size_t cap = sizeof(head) + sizeof(tail), i;
+	char type[48], *s, *p;
+
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		cap += 5 + strlen(vs_cdr_columns[i].name) + sizeof(type);
+	s = malloc(cap);
+	if (!s)
+		return NULL;
+	p = s + sprintf(s, "%s", head);
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		p += sprintf(p, ",\n  %s %s", vs_cdr_columns[i].name,
+			     vs_schema__mysql_type(&vs_cdr_columns[i], type,
+						   sizeof(type)));
+	strcpy(p, tail);
+	return s;
+}

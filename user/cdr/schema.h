@@ -60,6 +60,18 @@ void vs_cdr_column__value(const struct vs_cdr_column *col,
 char *vs_schema__create_cdr(void);
 char *vs_schema__insert_cdr(void);
 
+/* MariaDB dialect of the same table. SQLite integers are 64-bit whatever
+ * the declared type; MariaDB's are not, so a column read from an unsigned
+ * field (kinds U8, U16, U32) becomes UNSIGNED there to hold the same values.
+ * vs_schema__mysql_type writes that type into buf (len >= 32) and returns
+ * buf. vs_schema__create_cdr_mysql: "CREATE TABLE IF NOT EXISTS cdr (ID
+ * BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, <columns>) ENGINE=InnoDB ...",
+ * utf8mb4 with a binary collation (Call-IDs compare byte for byte, as in
+ * SQLite); malloc'd, NULL + errno. */
+const char *vs_schema__mysql_type(const struct vs_cdr_column *col, char *buf,
+				  size_t len);
+char *vs_schema__create_cdr_mysql(void);
+
 /* Statements run after the table exists (indexes), NULL-terminated. */
 extern const char *const vs_schema_indexes[];
 

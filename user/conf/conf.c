@@ -24,6 +24,9 @@ void vs_conf__init(struct vs_conf *c)
 	c->sip_ports[VS_CONF_DEFAULT_SIPPORT >> 3] |=
 		1u << (VS_CONF_DEFAULT_SIPPORT & 7);
 	strcpy(c->spooldir, VS_CONF_DEFAULT_SPOOLDIR);
+	/* VoIPmonitor's defaults for its database keys */
+	strcpy(c->mysql.db, "voipmonitor");
+	strcpy(c->mysql.user, "root");
 	snprintf(c->sqlite_path, sizeof(c->sqlite_path), "%s/%s",
 		 VS_CONF_DEFAULT_SPOOLDIR, VS_CONF_DB_NAME);
 	c->savesip = 1;

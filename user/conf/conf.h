@@ -55,6 +55,16 @@ struct vs_conf {
 	int sipport_given;		/* the first sipport replaces 5060 */
 	int sqlite_path_given;		/* 0: sqlite_path follows spooldir */
 	char **later_values;		/* known keys not used yet, by index */
+	struct vs_conf_mysql {		/* MariaDB store; used when host or
+					 * socket is set */
+		char host[256];		/* mysqlhost */
+		uint16_t port;		/* mysqlport; 0 = 3306 */
+		char socket[256];	/* mysqlsocket */
+		char db[65];		/* mysqldb; default voipmonitor */
+		char user[129];		/* mysqlusername, alias mysqluser;
+					 * default root */
+		char password[256];	/* mysqlpassword */
+	} mysql;
 };
 
 /* Fills defaults. */

@@ -171,6 +171,66 @@ static int set_interface(struct vs_conf *c, const char *v, const char **e)
 	return 0;
 }
 
+/* The mysql* keys: plain strings with a length limit. */
+static int set_str(char *dst, size_t size, const char *v, const char **e,
+		   const char *what)
+{
+	size_t n = strlen(v);
+
+	*e = what;
+	if (n >= size)
+		return -EINVAL;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static int set_mysqlhost(struct vs_conf *c, const char *v, const char **e)
+{
+	return set_str(c->mysql.host, sizeof(c->mysql.host), v, e,
+		       "a host name or address (at most 255 bytes)");
+}
+
+static int set_mysqlsocket(struct vs_conf *c, const char *v, const char **e)
+{
+	return set_str(c->mysql.socket, sizeof(c->mysql.socket), v, e,
+		       "a socket path (at most 255 bytes)");
+}
+
+static int set_mysqldb(struct vs_conf *c, const char *v, const char **e)
+{
+	if (!*v) {
+		*e = "a database name (1-64 bytes)";
+		return -EINVAL;
+	}
+	return set_str(c->mysql.db, sizeof(c->mysql.db), v, e,
+		       "a database name (1-64 bytes)");
+}
+
+static int set_mysqluser(struct vs_conf *c, const char *v, const char **e)
+{
+	return set_str(c->mysql.user, sizeof(c->mysql.user), v, e,
+		       "a user name (at most 128 bytes)");
+}
+
+static int set_mysqlpassword(struct vs_conf *c, const char *v,
+			     const char **e)
+{
+	return set_str(c->mysql.password, sizeof(c->mysql.password), v, e,
+		       "a password (at most 255 bytes)");
+}
+
+static int set_mysqlport(struct vs_conf *c, const char *v, const char **e)
+{
+	uint32_t port;
+	int err;
+
+	*e = "a TCP port (1-65535)";
+	err = vs_conf_parse_u32(v, 1, 65535, &port);
+	if (!err)
+		c->mysql.port = (uint16_t)port;
+	return err;
+}
+
 static int set_capture_mode(struct vs_conf *c, const char *v,
 			    const char **e)
 {
@@ -277,6 +337,13 @@ static const struct {
 	{ "filter", set_filter },
 	{ "natalias", set_natalias },
 	{ "interface_ip_filter", set_ipfilter },
+	{ "mysqlhost", set_mysqlhost },
+	{ "mysqlport", set_mysqlport },
+	{ "mysqlsocket", set_mysqlsocket },
+	{ "mysqldb", set_mysqldb },
+	{ "mysqlusername", set_mysqluser },
+	{ "mysqluser", set_mysqluser },
+	{ "mysqlpassword", set_mysqlpassword },
 };
 
 const char *const vs_conf_later_keys[] = {
@@ -285,8 +352,7 @@ const char *const vs_conf_later_keys[] = {
 	"server_cp_store_simple_connect_response",
 	"client_server_connect_maximum_time_diff_s",
 	"receive_packetbuffer_maximum_time_diff_s",
-	"mysqlhost", "mysqlport", "mysqldb", "mysqluser", "mysqlusername",
-	"mysqlpassword", "mysqltable", "mysqlsocket", "mysqlcompress",
+	"mysqltable", "mysqlcompress",
 	"packetbuffer_enable", "packetbuffer_sender",
 	"packetbuffer_total_maxheap", "packetbuffer_compress",
 	"packetbuffer_compress_ratio", "packetbuffer_file_totalmaxsize",

@@ -64,6 +64,26 @@ static void print_aliases(const struct vs_conf *c, FILE *out)
 			vs_addr_str(&c->natalias[i].to, to, sizeof(to)));
 }
 
+/* The password is never printed: --check-config output ends up in tickets. */
+static void print_mysql(const struct vs_conf *c, FILE *out)
+{
+	const struct vs_conf_mysql *m = &c->mysql;
+
+	if (!m->host[0] && !m->socket[0]) {
+		fputs("# mysqlhost = (not set: CDRs go to sqlite_path)\n", out);
+		return;
+	}
+	if (m->host[0])
+		fprintf(out, "mysqlhost = %s\n", m->host);
+	if (m->port)
+		fprintf(out, "mysqlport = %u\n", m->port);
+	if (m->socket[0])
+		fprintf(out, "mysqlsocket = %s\n", m->socket);
+	fprintf(out, "mysqldb = %s\nmysqlusername = %s\n", m->db, m->user);
+	if (m->password[0])
+		fputs("# mysqlpassword = (set, not shown)\n", out);
+}
+
 static void print_later(const struct vs_conf *c, FILE *out)
 {
 	size_t i;
@@ -105,5 +125,6 @@ void vs_conf__print(const struct vs_conf *c, FILE *out)
 		fputs("# filter = (none)\n", out);
 	print_aliases(c, out);
 	print_nets(c, out);
+	print_mysql(c, out);
 	print_later(c, out);
 }

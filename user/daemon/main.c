@@ -12,6 +12,7 @@
 
 #include "capture/live.h"
 #include "capture/pcap_file.h"
+#include "cdr/store_mysql.h"
 #include "core/log.h"
 #include "daemon/pipeline.h"
 
@@ -113,19 +114,39 @@ static int load_conf(const struct vs_args *a, struct vs_conf *c)
 	return 0;
 }
 
+/* The CDR database: MariaDB when mysqlhost or mysqlsocket is set, else the
+ * SQLite file sqlite_path (when not empty). */
+static struct vs_cdr_store *open_db(const struct vs_conf *c)
+{
+	const struct vs_conf_mysql *m = &c->mysql;
+	struct vs_mysql_opts mo = {
+		.host = m->host[0] ? m->host : NULL,
+		.port = m->port,
+		.socket = m->socket[0] ? m->socket : NULL,
+		.db = m->db,
+		.user = m->user,
+		.password = m->password,
+		.check_exists_callid = c->cdr_check_exists_callid,
+	};
+	struct vs_cdr_store *s;
+
+	if (m->host[0] || m->socket[0])
+		return vs_cdr_store__mysql(&mo); /* logs its cause */
+	s = vs_cdr_store__sqlite(c->sqlite_path, c->cdr_check_exists_callid);
+	if (!s)
+		vs_err("sqlite store %s: %s", c->sqlite_path, strerror(errno));
+	return s;
+}
+
 static int open_stores(struct vs_pipeline *p, const struct vs_conf *c,
 		       const struct vs_args *a)
 {
 	struct vs_cdr_store *s;
 
-	if (c->sqlite_path[0]) {
-		s = vs_cdr_store__sqlite(c->sqlite_path,
-					 c->cdr_check_exists_callid);
-		if (!s) {
-			vs_err("sqlite store %s: %s", c->sqlite_path,
-			       strerror(errno));
+	if (c->sqlite_path[0] || c->mysql.host[0] || c->mysql.socket[0]) {
+		s = open_db(c);
+		if (!s)
 			return -errno;
-		}
 		vs_pipeline__add_store(p, s);
 	}
 	if (a->cdr_json) {

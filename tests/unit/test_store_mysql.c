@@ -1,0 +1,975 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* cdr/store_mysql against a real MariaDB: every column equal to what the
+ * SQLite store writes for the same CDR, batching and commit visibility,
+ * Call-ID dedup, reopen, schema version and migration, connect errors, the
+ * sensors table. Needs the private server of tests/integration/mariadb.sh
+ * (run by tests/integration/t_mariadb.sh); skips when VS_MYSQL_SOCKET is not
+ * set. Each test uses its own database. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <mariadb/mysql.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cdr/schema.h"
+#include "cdr/store.h"
+#include "cdr/store_mysql.h"
+
+#define T0 1700000000123456ull /* 2023-11-14 22:13:20.123456 UTC */
+
+/* --- a CDR with every field set (as in test_store.c) ---------------------- */
+
+static void ep(struct vs_endpoint *e, const char *ip, uint16_t port)
+{
+	cr_assert_eq(vs_addr_parse(&e->addr, ip, strlen(ip)), 0);
+	e->port = port;
+}
+
+static void fill_leg(struct vs_cdr_leg *l, int k)
+{
+	int i;
+
+	l->present = 1;
+	l->dir = (uint8_t)k;
+	l->ssrc = 0xdeadbeef + (uint32_t)k;
+	l->payload_type = (uint8_t)(8 * k);
+	strcpy(l->codec, k ? "PCMA" : "PCMU");
+	l->clock_rate = 8000 + (uint32_t)k;
+	ep(&l->src, k ? "10.0.0.2" : "10.0.0.1", (uint16_t)(4000 + k));
+	ep(&l->dst, k ? "10.0.0.1" : "10.0.0.2", (uint16_t)(5000 + k));
+	l->first_us = T0 + 5750000 + (uint64_t)k;
+	l->last_us = T0 + 65000000 + (uint64_t)k;
+	l->ptime_ms = (uint16_t)(20 + 10 * k);
+	l->packets = 2950 + (uint64_t)k;
+	l->lost = 12 + (uint64_t)k;
+	l->duplicates = 2 + (uint64_t)k;
+	l->reordered = 3 + (uint64_t)k;
+	l->loss_pct = 0.5 + k;
+	l->jitter_mean_ms = 1.25 + k;
+	l->jitter_max_ms = 7.5 + k;
+	l->mos = 4.25 - k;
+	l->r_factor = 90.5 - k;
+	for (i = 0; i < VS_CDR_LOSS_BURSTS; i++)
+		l->loss_burst[i] = (uint32_t)(i + 1 + 100 * k);
+	for (i = 0; i < VS_CDR_DELAY_BUCKETS; i++)
+		l->delay[i] = (uint32_t)(200 + i + 100 * k);
+	l->dtmf_events = 3 + (uint32_t)k;
+	strcpy(l->dtmf, k ? "#*" : "123");
+	l->rtcp_packets = 11 + (uint32_t)k;
+	l->rtcp_reports = 10 + (uint32_t)k;
+	l->rtcp_lost = -1 - k;
+	l->rtcp_fraction_lost_max = 2.5 + k;
+	l->rtcp_jitter_mean_ms = 3.25 + k;
+	l->rtcp_jitter_max_ms = 6.5 + k;
+	l->rtcp_rtt_mean_ms = 40.5 + k;
+	l->rtcp_rtt_max_ms = 80.25 + k;
+}
+
+static void fill(struct vs_cdr *c, const char *call_id)
+{
+	memset(c, 0, sizeof(*c));
+	c->id_sensor = 7;
+	snprintf(c->call_id, sizeof(c->call_id), "%s", call_id);
+	strcpy(c->caller, "1001");
+	strcpy(c->caller_domain, "a.example");
+	strcpy(c->caller_name, "Alice");
+	strcpy(c->called, "1002");
+	strcpy(c->called_domain, "b.example");
+	strcpy(c->called_name, "Bob");
+	ep(&c->sip_caller, "10.0.0.1", 5060);
+	ep(&c->sip_called, "2001:db8::2", 5062);
+	c->calldate_us = T0;
+	c->callend_us = T0 + 65500000;
+	c->progress_us = T0 + 1250000;
+	c->connect_us = T0 + 5500000;
+	c->first_rtp_us = T0 + 5750000;
+	c->duration_s = 65.5;
+	c->connect_duration_s = 60.0;
+	c->last_sip_code = 200;
+	strcpy(c->last_sip_text, "OK");
+	c->whohanged = VS_HANGUP_CALLEE;
+	c->end = VS_END_BYE;
+	strcpy(c->bye_reason, "Q.850;cause=16");
+	strcpy(c->caller_ua, "UA-A");
+	strcpy(c->called_ua, "UA-B");
+	c->sip_messages = 9;
+	c->reinvites = 1;
+	strcpy(c->pcap_path, "2023-11-14/22/13/abc.pcap");
+	fill_leg(&c->a, 0);
+	fill_leg(&c->b, 1);
+}
+
+/* --- the server ----------------------------------------------------------- */
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static void need_server(void)
+{
+	if (!env("VS_MYSQL_SOCKET"))
+		cr_skip_test("VS_MYSQL_SOCKET not set: run "
+			     "tests/integration/t_mariadb.sh");
+}
+
+static char dbname[64];
+
+/* Options for a fresh database of this test's own (dropped and created). */
+static struct vs_mysql_opts fresh_db(const char *suffix)
+{
+	struct vs_mysql_opts o = { 0 };
+	char sql[160];
+	MYSQL *m;
+
+	need_server();
+	snprintf(dbname, sizeof(dbname), "%s_%s", env("VS_MYSQL_DB"), suffix);
+	o.socket = env("VS_MYSQL_SOCKET");
+	o.user = env("VS_MYSQL_USER");
+	o.password = env("VS_MYSQL_PASSWORD");
+	o.db = dbname;
+	m = mysql_init(NULL);
+	cr_assert(mysql_real_connect(m, NULL, o.user, o.password, NULL, 0,
+				     o.socket, 0),
+		  "%s", mysql_error(m));
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", dbname);
+	cr_assert_eq(mysql_query(m, sql), 0, "%s", mysql_error(m));
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
+	cr_assert_eq(mysql_query(m, sql), 0, "%s", mysql_error(m));
+	mysql_close(m);
+	return o;
+}
+
+/* A second, independent connection: sees only committed rows. */
+static MYSQL *peek(void)
+{
+	MYSQL *m = mysql_init(NULL);
+
+	cr_assert(mysql_real_connect(m, NULL, env("VS_MYSQL_USER"),
+				     env("VS_MYSQL_PASSWORD"), dbname, 0,
+				     env("VS_MYSQL_SOCKET"), 0),
+		  "%s", mysql_error(m));
+	cr_assert_eq(mysql_set_character_set(m, "utf8mb4"), 0);
+	return m;
+}
+
+static void run(MYSQL *m, const char *sql)
+{
+	cr_assert_eq(mysql_query(m, sql), 0, "%s: %s", sql, mysql_error(m));
+}
+
+static long long qint(MYSQL *m, const char *sql)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	long long v;
+
+	run(m, sql);
+	r = mysql_store_result(m);
+	cr_assert(r, "%s", sql);
+	row = mysql_fetch_row(r);
+	cr_assert(row && row[0], "%s: no value", sql);
+	v = strtoll(row[0], NULL, 10);
+	mysql_free_result(r);
+	return v;
+}
+
+static long long count_rows(void)
+{
+	MYSQL *m = peek();
+	long long n = qint(m, "SELECT COUNT(*) FROM cdr");
+
+	mysql_close(m);
+	return n;
+}
+
+/* Runs fn with stderr captured into buf. */
+static void capture_stderr(void (*fn)(void *), void *arg, char *buf,
+			   size_t len)
+{
+	char path[] = "/tmp/vs_test_err_XXXXXX";
+	int fd = mkstemp(path), saved;
+	FILE *f;
+	size_t n;
+
+	cr_assert(fd >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fopen(path, "r");
+	cr_assert(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+}
+
+/* --- every column equals SQLite's ----------------------------------------- */
+
+/* MariaDB's text of column i against SQLite's value: same NULL-ness, same
+ * number, same text. */
+static void same_value(size_t i, const char *my, sqlite3_stmt *st)
+{
+	const char *name = vs_cdr_columns[i].name;
+	const char *lite = (const char *)sqlite3_column_text(st, (int)i);
+
+	cr_expect_str_eq(sqlite3_column_name(st, (int)i), name);
+	if (!lite || !my) {
+		cr_expect(!lite && !my, "%s: sqlite %s, mariadb %s", name,
+			  lite ? lite : "NULL", my ? my : "NULL");
+		return;
+	}
+	switch (sqlite3_column_type(st, (int)i)) {
+	case SQLITE_INTEGER:
+		cr_expect_eq(strtoll(my, NULL, 10),
+			     sqlite3_column_int64(st, (int)i), "%s: %s vs %s",
+			     name, my, lite);
+		break;
+	case SQLITE_FLOAT:
+		cr_expect_eq(strtod(my, NULL), sqlite3_column_double(st, (int)i),
+			     "%s: %s vs %s", name, my, lite);
+		break;
+	default:
+		cr_expect_str_eq(my, lite, "%s", name);
+		break;
+	}
+}
+
+static void compare_with_sqlite(const struct vs_cdr *c, const char *call_id)
+{
+	char path[] = "/tmp/vs_test_db_XXXXXX", sql[4096], *p, wal[64];
+	struct vs_cdr_store *lite;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	MYSQL *m;
+	size_t i;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	unlink(path);
+	lite = vs_cdr_store__sqlite(path, 0);
+	cr_assert(lite);
+	cr_assert_eq(vs_cdr_store__insert(lite, c), 0);
+	vs_cdr_store__close(lite);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT * FROM cdr", -1, &st, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq((size_t)sqlite3_column_count(st), vs_cdr_n_columns);
+
+	p = sql + sprintf(sql, "SELECT ");
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", vs_cdr_columns[i].name);
+	sprintf(p, " FROM cdr WHERE call_id = '%s'", call_id);
+	m = peek();
+	run(m, sql);
+	r = mysql_store_result(m);
+	cr_assert(r);
+	cr_assert_eq(mysql_num_rows(r), 1);
+	row = mysql_fetch_row(r);
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		same_value(i, row[i], st);
+	mysql_free_result(r);
+	mysql_close(m);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	unlink(path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", path);
+	unlink(wal);
+}
+
+Test(store_mysql, every_column_equals_sqlite)
+{
+	struct vs_mysql_opts o = fresh_db("cols");
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	MYSQL *m;
+
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	cr_expect_str_eq(s->ops->name, "mariadb");
+	fill(&c, "abc123@host");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	compare_with_sqlite(&c, "abc123@host");
+	/* A few values spelled out, so that "equal" is not "equally wrong". */
+	m = peek();
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr WHERE id_sensor = 7 AND "
+			     "calldate = '2023-11-14 22:13:20.123456' AND "
+			     "a_ssrc = 3735928559 AND b_rtcp_loss = -2 AND "
+			     "sipcalledip = '2001:db8::2' AND b_mos = 3.25 AND "
+			     "whohanged = 'callee' AND bye = 'bye'"),
+		     1);
+	cr_expect_eq(qint(m, "SELECT ID FROM cdr"), 1);
+	mysql_close(m);
+	vs_cdr_store__close(s);
+}
+
+Test(store_mysql, zero_cdr_equals_sqlite)
+{
+	struct vs_mysql_opts o = fresh_db("zero");
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	memset(&c, 0, sizeof(c));
+	strcpy(c.call_id, "zero");
+	c.end = VS_END_TIMEOUT;
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s); /* close commits too */
+	compare_with_sqlite(&c, "zero");
+}
+
+/* Unsigned fields at their maximum, which MariaDB's signed INTEGER and
+ * SMALLINT would refuse or clamp. */
+Test(store_mysql, extremes_equal_sqlite)
+{
+	struct vs_mysql_opts o = fresh_db("ext");
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "ext");
+	c.id_sensor = 65535;
+	c.sip_messages = UINT32_MAX;
+	c.a.ptime_ms = UINT16_MAX;
+	c.a.payload_type = 255;
+	c.a.loss_burst[9] = UINT32_MAX;
+	c.b.ssrc = UINT32_MAX;
+	c.b.packets = UINT64_MAX; /* -1 in both, as documented */
+	c.b.rtcp_lost = INT64_MIN;
+	c.last_sip_code = -1;
+	c.duration_s = 1e300;
+	c.a.mos = 0.1;
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	compare_with_sqlite(&c, "ext");
+}
+
+Test(store_mysql, strings_are_escaped_and_utf8_safe)
+{
+	struct vs_mysql_opts o = fresh_db("str");
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	MYSQL *m;
+
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "q");
+	strcpy(c.caller_name, "O'Brien \\ \"x\"\n\r\x1a;--");
+	strcpy(c.called_name, "J\xc3\xbcrgen \xf0\x9f\x98\x80"); /* ü, emoji */
+	strcpy(c.caller_ua, "bad \xff\xc3 \xed\xa0\x80 end"); /* not UTF-8 */
+	memset(c.called, 'z', sizeof(c.called)); /* no NUL: 64 bytes */
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	m = peek();
+	run(m, "SELECT callername, calledname, a_ua, LENGTH(called) FROM cdr");
+	r = mysql_store_result(m);
+	row = mysql_fetch_row(r);
+	cr_assert(row);
+	cr_expect_str_eq(row[0], "O'Brien \\ \"x\"\n\r\x1a;--");
+	cr_expect_str_eq(row[1], "J\xc3\xbcrgen \xf0\x9f\x98\x80");
+	cr_expect_str_eq(row[2], "bad ?? ??? end");
+	cr_expect_str_eq(row[3], "63"); /* VARCHAR(63), as declared */
+	mysql_free_result(r);
+	mysql_close(m);
+	vs_cdr_store__close(s);
+}
+
+/* --- batching, dedup, reopen ---------------------------------------------- */
+
+Test(store_mysql, batch_commit_visibility)
+{
+	struct vs_mysql_opts o = fresh_db("batch");
+	struct vs_mysql_stats st;
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	int i;
+
+	o.batch_rows = 10;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "x");
+	for (i = 0; i < 9; i++)
+		cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	cr_expect_eq(count_rows(), 0); /* nothing committed yet */
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	cr_expect_eq(count_rows(), 10);
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	cr_expect_eq(count_rows(), 10);
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	cr_expect_eq(count_rows(), 11);
+	cr_expect_eq(vs_cdr_store__flush(s), 0); /* nothing pending: no-op */
+	cr_assert_eq(vs_mysql__stats(s, &st), 0);
+	cr_expect_eq(st.committed, 11);
+	cr_expect_eq(st.batches, 2);
+	cr_expect_eq(st.refused, 0);
+	cr_expect_eq(st.connected, 1);
+	vs_cdr_store__close(s);
+}
+
+/* A byte budget smaller than two rows: every row is its own batch. */
+Test(store_mysql, batch_bytes_limit)
+{
+	struct vs_mysql_opts o = fresh_db("bytes");
+	struct vs_mysql_stats st;
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	int i;
+
+	o.batch_bytes = 100;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "x");
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+		cr_expect_eq(count_rows(), i + 1);
+	}
+	cr_assert_eq(vs_mysql__stats(s, &st), 0);
+	cr_expect_eq(st.batches, 3);
+	vs_cdr_store__close(s);
+}
+
+Test(store_mysql, check_exists_callid)
+{
+	struct vs_mysql_opts o = fresh_db("dedup");
+	struct vs_mysql_stats st;
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+
+	o.check_exists_callid = 1;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "dup@host");
+	cr_expect_eq(vs_cdr_store__insert(s, &c), 0);
+	cr_expect_eq(vs_cdr_store__insert(s, &c), 1); /* pending row seen */
+	cr_expect_eq(vs_cdr_store__flush(s), 0);
+	cr_expect_eq(vs_cdr_store__insert(s, &c), 1); /* committed row seen */
+	fill(&c, "DUP@host"); /* Call-IDs are case-sensitive */
+	cr_expect_eq(vs_cdr_store__insert(s, &c), 0);
+	fill(&c, "dup@hos"); /* a prefix is another Call-ID */
+	cr_expect_eq(vs_cdr_store__insert(s, &c), 0);
+	cr_assert_eq(vs_mysql__stats(s, &st), 0);
+	cr_expect_eq(st.skipped, 2);
+	vs_cdr_store__close(s);
+	cr_expect_eq(count_rows(), 3);
+
+	/* Without the option every copy is written. */
+	o.check_exists_callid = 0;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	cr_expect_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	cr_expect_eq(count_rows(), 4);
+}
+
+Test(store_mysql, reopen_keeps_data_and_schema)
+{
+	struct vs_mysql_opts o = fresh_db("reopen");
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	MYSQL *m;
+
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "abc123@host");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "second@host");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	cr_expect_eq(count_rows(), 2);
+	fill(&c, "abc123@host");
+	compare_with_sqlite(&c, "abc123@host");
+	m = peek();
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM vs_schema"), 1);
+	cr_expect_eq(qint(m, "SELECT version FROM vs_schema"),
+		     VS_SCHEMA_VERSION);
+	cr_expect_eq(qint(m, "SELECT COUNT(DISTINCT index_name) FROM "
+			     "information_schema.statistics WHERE table_schema "
+			     "= DATABASE() AND table_name = 'cdr' AND "
+			     "index_name IN ('cdr_call_id', 'cdr_calldate')"),
+		     2);
+	cr_expect_eq(qint(m, "SELECT MAX(ID) FROM cdr"), 2);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM information_schema.columns "
+			     "WHERE table_schema = DATABASE() AND table_name "
+			     "= 'cdr'"),
+		     (long long)vs_cdr_n_columns + 1);
+	mysql_close(m);
+}
+
+static void open_expect_fail(void *arg)
+{
+	const struct vs_mysql_opts *o = arg;
+
+	cr_expect_null(vs_cdr_store__mysql(o));
+}
+
+Test(store_mysql, newer_schema_refused)
+{
+	struct vs_mysql_opts o = fresh_db("newer");
+	char got[512], want[512];
+	MYSQL *m = peek();
+
+	run(m, "CREATE TABLE vs_schema (version INTEGER NOT NULL)");
+	run(m, "INSERT INTO vs_schema VALUES (2)");
+	capture_stderr(open_expect_fail, &o, got, sizeof(got));
+	cr_expect_eq(errno, EPROTO);
+	snprintf(want, sizeof(want),
+		 "voxsense: error: mariadb socket %s: database %s: schema "
+		 "version 2 is newer than the 1 this voxsense writes: upgrade "
+		 "voxsense or set another mysqldb\n",
+		 o.socket, dbname);
+	cr_expect_str_eq(got, want);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM information_schema.tables "
+			     "WHERE table_schema = DATABASE() AND table_name "
+			     "= 'cdr'"),
+		     0);
+	mysql_close(m);
+}
+
+/* A table made by an older voxsense (fewer columns) gets the new ones;
+ * its rows stay. */
+Test(store_mysql, missing_columns_added)
+{
+	struct vs_mysql_opts o = fresh_db("migr");
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	MYSQL *m = peek();
+
+	run(m, "CREATE TABLE vs_schema (version INTEGER NOT NULL)");
+	run(m, "INSERT INTO vs_schema VALUES (1)");
+	run(m, "CREATE TABLE cdr (ID BIGINT UNSIGNED NOT NULL AUTO_INCREMENT "
+	       "PRIMARY KEY, id_sensor SMALLINT UNSIGNED, call_id "
+	       "VARCHAR(255)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+	run(m, "INSERT INTO cdr (id_sensor, call_id) VALUES (3, 'old')");
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "new");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	compare_with_sqlite(&c, "new");
+	cr_expect_eq(qint(m, "SELECT id_sensor FROM cdr WHERE call_id = 'old'"),
+		     3);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM vs_schema"), 1);
+	mysql_close(m);
+}
+
+/* --- connect errors --------------------------------------------------------- */
+
+static void open_with_cause(struct vs_mysql_opts *o, int want_errno,
+			    const char *want_text)
+{
+	char got[1024];
+
+	capture_stderr(open_expect_fail, o, got, sizeof(got));
+	cr_expect_eq(errno, want_errno, "%s", got);
+	cr_expect(strstr(got, want_text), "want \"%s\" in: %s", want_text, got);
+}
+
+Test(store_mysql, connect_errors_say_why)
+{
+	struct vs_mysql_opts o = fresh_db("errs"), b;
+	char text[128];
+
+	b = o;
+	b.password = "wrong";
+	open_with_cause(&b, EACCES, "access denied: check mysqlusername and "
+				    "mysqlpassword");
+	b = o;
+	b.db = "voxsense_no_such_db";
+	open_with_cause(&b, ENOENT, "database voxsense_no_such_db: unknown "
+				    "database");
+	b = o;
+	b.socket = "/nonexistent/mysqld.sock";
+	open_with_cause(&b, ECONNREFUSED, "mariadb socket "
+					  "/nonexistent/mysqld.sock: user");
+	/* TCP: the test server's address works, port 1 does not. */
+	b = o;
+	b.socket = NULL;
+	b.host = env("VS_MYSQL_HOST");
+	b.port = 1;
+	snprintf(text, sizeof(text), "mariadb %s:1: ", b.host);
+	open_with_cause(&b, ECONNREFUSED, text);
+	b.port = (unsigned)atoi(env("VS_MYSQL_PORT"));
+	struct vs_cdr_store *s = vs_cdr_store__mysql(&b);
+
+	cr_expect(s, "tcp: %s", strerror(errno));
+	vs_cdr_store__close(s);
+}
+
+/* --- sensors ---------------------------------------------------------------- */
+
+Test(store_mysql, sensors_upsert)
+{
+	struct vs_mysql_opts o = fresh_db("sens");
+	struct vs_sensor_info si = {
+		.id_sensor = 12,
+		.name = "probe-'a'",
+		.address = "192.0.2.7:41000",
+		.version = "0.3.0",
+		.mode = "local",
+		.connected_since_us = T0,
+		.last_seen_us = T0 + 5000000,
+		.cdrs = 10,
+		.packets = 0,
+		.bytes = 12345,
+	};
+	struct vs_cdr_store *s, *lite;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	MYSQL *m;
+
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	cr_assert_eq(vs_mysql_sensors__upsert(s, &si), 0);
+	si.last_seen_us = T0 + 65000000;
+	si.cdrs = 20;
+	si.version = NULL;
+	cr_assert_eq(vs_mysql_sensors__upsert(s, &si), 0);
+	si.id_sensor = 13;
+	si.name = "b";
+	si.connected_since_us = 0;
+	cr_assert_eq(vs_mysql_sensors__upsert(s, &si), 0);
+	si.id_sensor = 0;
+	cr_expect_eq(vs_mysql_sensors__upsert(s, &si), -EINVAL);
+	m = peek();
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM sensors"), 2);
+	run(m, "SELECT id_sensor, name, address, version, mode, "
+	       "connected_since, last_seen, cdrs, packets, bytes FROM sensors "
+	       "ORDER BY id_sensor");
+	r = mysql_store_result(m);
+	row = mysql_fetch_row(r);
+	cr_assert(row);
+	cr_expect_str_eq(row[0], "12");
+	cr_expect_str_eq(row[1], "probe-'a'");
+	cr_expect_str_eq(row[2], "192.0.2.7:41000");
+	cr_expect_str_eq(row[3], "");
+	cr_expect_str_eq(row[4], "local");
+	cr_expect_str_eq(row[5], "2023-11-14 22:13:20.123456");
+	cr_expect_str_eq(row[6], "2023-11-14 22:14:25.123456");
+	cr_expect_str_eq(row[7], "20");
+	cr_expect_str_eq(row[8], "0");
+	cr_expect_str_eq(row[9], "12345");
+	row = mysql_fetch_row(r);
+	cr_assert(row);
+	cr_expect_str_eq(row[0], "13");
+	cr_expect_null(row[5]);
+	mysql_free_result(r);
+	mysql_close(m);
+	vs_cdr_store__close(s);
+
+	/* Not a MariaDB store. */
+	lite = vs_cdr_store__json("/dev/null");
+	cr_assert(lite);
+	si.id_sensor = 1;
+	cr_expect_eq(vs_mysql_sensors__upsert(lite, &si), -EINVAL);
+	vs_cdr_store__close(lite);
+}
+
+/* --- a COMMIT whose answer is lost ---------------------------------------- */
+
+/* A TCP proxy to the test server that, once armed, either swallows the next
+ * COMMIT (the server rolls back when the client gives up) or forwards it and
+ * swallows every answer after it (the server commits; the client never
+ * hears). One connection at a time, which is all a store uses. */
+enum { PASS, EAT_COMMIT, EAT_ANSWER };
+
+struct proxy {
+	int lfd, port;
+	volatile int armed;	/* EAT_COMMIT or EAT_ANSWER for one COMMIT */
+	volatile int stop;
+	pthread_t th;
+};
+
+static int is_commit(const char *b, ssize_t n)
+{
+	/* MySQL packet: 3-byte length, sequence, COM_QUERY (3), text */
+	return n >= 11 && b[4] == 3 && !memcmp(b + 5, "COMMIT", 6);
+}
+
+static void pump(struct proxy *px, int c, int u)
+{
+	struct pollfd pf[2] = { { .fd = c, .events = POLLIN },
+				{ .fd = u, .events = POLLIN } };
+	int deaf = 0; /* the client no longer hears the server */
+	char b[65536];
+	ssize_t n;
+
+	while (!px->stop && poll(pf, 2, 100) >= 0) {
+		if (pf[0].revents) {
+			n = read(c, b, sizeof(b));
+			if (n <= 0)
+				return;
+			if (px->armed && is_commit(b, n)) {
+				deaf = 1;
+				if (px->armed == EAT_COMMIT) {
+					px->armed = PASS;
+					continue;
+				}
+				px->armed = PASS;
+			}
+			if (write(u, b, (size_t)n) != n)
+				return;
+		}
+		if (pf[1].revents) {
+			n = read(u, b, sizeof(b));
+			if (n <= 0)
+				return;
+			if (!deaf && write(c, b, (size_t)n) != n)
+				return;
+		}
+	}
+}
+
+static void *proxy_main(void *arg)
+{
+	struct proxy *px = arg;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int c, u;
+
+	to.sin_port = htons((uint16_t)atoi(env("VS_MYSQL_PORT")));
+	inet_pton(AF_INET, env("VS_MYSQL_HOST"), &to.sin_addr);
+	while (!px->stop) {
+		struct pollfd pf = { .fd = px->lfd, .events = POLLIN };
+
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		c = accept(px->lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		u = socket(AF_INET, SOCK_STREAM, 0);
+		if (u >= 0 && !connect(u, (struct sockaddr *)&to, sizeof(to)))
+			pump(px, c, u);
+		close(c);
+		if (u >= 0)
+			close(u);
+	}
+	return NULL;
+}
+
+static void proxy_start(struct proxy *px)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+
+	memset(px, 0, sizeof(*px));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	px->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(px->lfd >= 0);
+	cr_assert_eq(bind(px->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(px->lfd, 4), 0);
+	cr_assert_eq(getsockname(px->lfd, (struct sockaddr *)&a, &len), 0);
+	px->port = ntohs(a.sin_port);
+	cr_assert_eq(pthread_create(&px->th, NULL, proxy_main, px), 0);
+}
+
+static void proxy_stop(struct proxy *px)
+{
+	px->stop = 1;
+	pthread_join(px->th, NULL);
+	close(px->lfd);
+}
+
+/* The store loses the answer to its COMMIT (times out, drops the
+ * connection) while the server did or did not commit. After reconnecting
+ * it must find out which from the marker row and store the rows once. */
+static void lost_commit_answer(int mode)
+{
+	struct vs_mysql_opts o = fresh_db(mode == EAT_ANSWER ? "doubt1" :
+							       "doubt0");
+	struct vs_mysql_stats st;
+	struct vs_cdr_store *s;
+	struct proxy px;
+	struct vs_cdr c;
+	char id[32];
+	int i;
+
+	proxy_start(&px);
+	o.socket = NULL;
+	o.host = "127.0.0.1";
+	o.port = (unsigned)px.port;
+	o.timeout_s = 1;
+	o.retry_min_ms = 300; /* the insert below comes before the retry */
+	o.retry_max_ms = 300;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "doubt-%d", i);
+		fill(&c, id);
+		cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	}
+	px.armed = mode;
+	cr_expect_eq(vs_cdr_store__flush(s), -EAGAIN); /* no answer in 1 s */
+	cr_assert_eq(vs_mysql__stats(s, &st), 0);
+	cr_expect_eq(st.connected, 0);
+	cr_expect_eq(st.committed, 0);
+	cr_expect_eq(px.armed, PASS, "the proxy did not see the COMMIT");
+	/* While in doubt, no new CDR joins the batch. */
+	fill(&c, "refused");
+	cr_expect_eq(vs_cdr_store__insert(s, &c), -EAGAIN);
+	cr_expect_eq(count_rows(), mode == EAT_ANSWER ? 5 : 0);
+	usleep(350000);
+	cr_expect_eq(vs_cdr_store__flush(s), 0);
+	cr_assert_eq(vs_mysql__stats(s, &st), 0);
+	cr_expect_eq(st.resent, 1);
+	cr_expect_eq(st.reconnects, 1);
+	cr_expect_eq(st.committed, 5);
+	cr_expect_eq(count_rows(), 5);
+	/* And the store goes on. */
+	fill(&c, "after");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	cr_expect_eq(count_rows(), 6);
+	vs_cdr_store__close(s);
+	proxy_stop(&px);
+}
+
+Test(store_mysql, lost_commit_answer_committed)
+{
+	lost_commit_answer(EAT_ANSWER);
+}
+
+Test(store_mysql, lost_commit_rolled_back)
+{
+	lost_commit_answer(EAT_COMMIT);
+}
+
+/* --- kill -9 of the server in the middle of a stream ----------------------- */
+
+static pid_t server_pid(void)
+{
+	FILE *f = fopen(env("VS_MYSQL_PIDFILE"), "r");
+	int pid = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+/* The child: kills the server `kills` times at random moments, restarting
+ * it each time after a random pause. */
+static void killer(int kills, unsigned seed)
+{
+	pid_t pid;
+	int k;
+
+	srand(seed);
+	for (k = 0; k < kills; k++) {
+		usleep(200000 + (useconds_t)(rand() % 800000));
+		pid = server_pid();
+		if (pid <= 0 || kill(pid, SIGKILL))
+			_exit(2);
+		while (!kill(pid, 0))
+			usleep(10000);
+		usleep((useconds_t)(rand() % 500000));
+		if (system(env("VS_MYSQL_START")))
+			_exit(3);
+	}
+	_exit(0);
+}
+
+/* Like the central server: CDRs 0..n in order; a CDR the store refuses
+ * (-EAGAIN) stays in "the spool" and is offered again; a flush that
+ * returns 0 acknowledges everything accepted before it. The stream runs
+ * until the killer is done. Afterwards every CDR is in the table once. */
+Test(mysql_crash, kill9_exactly_once, .timeout = 300)
+{
+	struct vs_mysql_opts o;
+	struct vs_mysql_stats st;
+	struct vs_cdr_store *s;
+	unsigned next = 0, acked = 0, per_flush;
+	int r, status, killer_done = 0, kills = 4;
+	struct vs_cdr c;
+	char sql[160];
+	pid_t child;
+	MYSQL *m;
+
+	if (!env("VS_MYSQL_CRASH"))
+		cr_skip_test("VS_MYSQL_CRASH not set: run "
+			     "tests/integration/t_mariadb_crash.sh");
+	o = fresh_db("crash");
+	o.retry_min_ms = 20;
+	o.retry_max_ms = 200;
+	o.batch_rows = 200;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "");
+	fflush(NULL);
+	child = fork();
+	cr_assert(child >= 0);
+	if (!child)
+		killer(kills, (unsigned)getpid());
+	while (!killer_done || acked < next) {
+		per_flush = 1 + next % 97; /* batches of 1..97, some of 200 */
+		while (!killer_done && next - acked < per_flush) {
+			snprintf(c.call_id, sizeof(c.call_id), "k%08u", next);
+			r = vs_cdr_store__insert(s, &c);
+			if (r == -EAGAIN)
+				break;
+			cr_assert_eq(r, 0);
+			next++;
+		}
+		r = vs_cdr_store__flush(s);
+		if (!r)
+			acked = next;
+		else
+			cr_assert_eq(r, -EAGAIN);
+		if (r || next == acked)
+			usleep(r ? 20000 : 0);
+		if (!killer_done && waitpid(child, &status, WNOHANG) == child) {
+			cr_assert(WIFEXITED(status) && !WEXITSTATUS(status),
+				  "killer failed: %d", status);
+			killer_done = 1;
+		}
+	}
+	cr_assert_eq(vs_mysql__stats(s, &st), 0);
+	vs_cdr_store__close(s);
+	cr_log_info("%u CDRs, %llu batches, %llu reconnects, %llu re-sent, "
+		    "%llu refused", next, (unsigned long long)st.batches,
+		    (unsigned long long)st.reconnects,
+		    (unsigned long long)st.resent,
+		    (unsigned long long)st.refused);
+	cr_expect_geq(st.reconnects, (uint64_t)kills);
+	cr_expect_eq(st.committed, next);
+	cr_expect_gt(next, 1000);
+	m = peek();
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr"), next);
+	cr_expect_eq(qint(m, "SELECT COUNT(DISTINCT call_id) FROM cdr"), next);
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM cdr WHERE call_id >= 'k00000000' AND "
+		 "call_id < 'k%08u' AND LENGTH(call_id) = 9", next);
+	cr_expect_eq(qint(m, sql), next);
+	mysql_close(m);
+}

@@ -1,0 +1,914 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* MariaDB store. CDRs are formatted into one multi-row INSERT in memory and
+ * sent in one transaction when the batch is full or on flush: one round trip
+ * and one log sync per batch instead of per CDR. The batch text is kept until
+ * its COMMIT is acknowledged, so a batch lost with the connection is sent
+ * again; a marker row (vs_writer) written in the same transaction tells,
+ * after a reconnect, whether a COMMIT whose answer was lost did happen, so
+ * nothing is stored twice. Contract: store_mysql.h and docs/mariadb.md. */
+#include <errno.h>
+#include <mariadb/errmsg.h>
+#include <mariadb/mysql.h>
+#include <mariadb/mysqld_error.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "cdr/schema.h"
+#include "cdr/store_mysql.h"
+#include "core/hash.h"
+#include "core/log.h"
+
+#define DEF_BATCH_ROWS 1000
+#define DEF_BATCH_BYTES (4u << 20)
+#define DEF_TIMEOUT_S 5
+#define DEF_RETRY_MIN_MS 200
+#define DEF_RETRY_MAX_MS 10000
+#define LOG_EVERY_US (30ull * 1000000)	/* "still down" at most this often */
+#define LOCK_WAIT_S 10			/* innodb_lock_wait_timeout */
+#define CALLID_LEN sizeof(((struct vs_cdr *)0)->call_id)
+
+struct mysql_store {
+	struct vs_cdr_store base;	/* first: the ops get a pointer to it */
+	struct vs_mysql_opts o;		/* strings are our own copies */
+	char where[320];		/* "host:port" or "socket PATH", for logs */
+	MYSQL *db;			/* NULL while the database is down */
+	/* The batch: "INSERT INTO cdr (...) VALUES (...),(...)". */
+	char *sql;
+	size_t len, cap, head_len, max_row, batch_bytes;
+	unsigned rows;
+	uint64_t *id_hash;		/* per row, when check_exists_callid */
+	char (*ids)[CALLID_LEN];
+	int in_doubt;			/* a send failed: it may have committed */
+	uint64_t writer, batch_no;	/* the marker: vs_writer row */
+	/* Back-off while down, or after the server refused a batch. */
+	uint64_t next_try_us, down_since_us, last_log_us;
+	unsigned backoff_ms, attempts;
+	struct vs_mysql_stats st;
+};
+
+static const struct vs_cdr_store_ops mysql_ops;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* --- SQL text --------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0; /* overlong, surrogate, above U+10FFFF */
+	return len;
+}
+
+/* Appends s[0..n) quoted. Bytes that are not UTF-8 become '?': a utf8mb4
+ * column refuses them, and one bad Call-ID would fail the whole batch.
+ * Writes at most 2 * n + 2 bytes. */
+static char *put_text(char *p, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	*p++ = '\'';
+	while (i < n) {
+		k = utf8_seq(u + i, n - i);
+		if (k > 1) {
+			memcpy(p, u + i, k);
+			p += k;
+			i += k;
+			continue;
+		}
+		switch (k ? u[i] : '?') {
+		case '\'': *p++ = '\\'; *p++ = '\''; break;
+		case '\\': *p++ = '\\'; *p++ = '\\'; break;
+		case '\0': *p++ = '\\'; *p++ = '0'; break;
+		case '\n': *p++ = '\\'; *p++ = 'n'; break;
+		case '\r': *p++ = '\\'; *p++ = 'r'; break;
+		case 0x1a: *p++ = '\\'; *p++ = 'Z'; break;
+		default: *p++ = k ? (char)u[i] : '?'; break;
+		}
+		i++;
+	}
+	*p++ = '\'';
+	return p;
+}
+
+static char *put_int(char *p, int64_t v)
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	int n = 0;
+
+	if (v < 0)
+		*p++ = '-';
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* One row "(v,v,...)". NaN and infinities are NULL: MariaDB has neither. */
+static char *put_row(char *p, const struct vs_cdr *c)
+{
+	struct vs_sql_value v;
+	size_t i;
+
+	*p++ = '(';
+	for (i = 0; i < vs_cdr_n_columns; i++) {
+		if (i)
+			*p++ = ',';
+		vs_cdr_column__value(&vs_cdr_columns[i], c, &v);
+		if (v.type == VS_SQL_INT) {
+			p = put_int(p, v.i);
+		} else if (v.type == VS_SQL_DOUBLE && isfinite(v.d)) {
+			p += sprintf(p, "%.17g", v.d);
+		} else if (v.type == VS_SQL_TEXT) {
+			p = put_text(p, v.s, v.len);
+		} else {
+			memcpy(p, "NULL", 4);
+			p += 4;
+		}
+	}
+	*p++ = ')';
+	return p;
+}
+
+/* The longest row put_row can write. */
+static size_t max_row_len(void)
+{
+	size_t i, n = 2;
+
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		n += 1 + (vs_cdr_columns[i].kind == VS_COL_STR ?
+				  2 * vs_cdr_columns[i].len + 2 :
+				  sizeof(((struct vs_sql_value *)0)->buf) + 2);
+	return n;
+}
+
+/* "INSERT INTO cdr (c1,c2,...) VALUES " into s->sql. */
+static int build_head(struct mysql_store *s)
+{
+	size_t i, n = 64;
+	char *p;
+
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		n += strlen(vs_cdr_columns[i].name) + 1;
+	s->max_row = max_row_len();
+	s->cap = n + s->o.batch_bytes + s->max_row + 16;
+	s->sql = malloc(s->cap);
+	if (!s->sql)
+		return -ENOMEM;
+	p = s->sql + sprintf(s->sql, "INSERT INTO cdr (");
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", vs_cdr_columns[i].name);
+	p += sprintf(p, ") VALUES ");
+	s->head_len = s->len = (size_t)(p - s->sql);
+	return 0;
+}
+
+/* --- connection ------------------------------------------------------------- */
+
+/* Errors after which the connection is unusable: the client's own (lost,
+ * gone, timeout) and the server's "you are disconnected". */
+static int conn_lost(unsigned e)
+{
+	return (e >= CR_MIN_ERROR && e <= CR_MAX_ERROR) || IS_MARIADB_ERROR(e) ||
+	       e == ER_CONNECTION_KILLED || e == ER_SERVER_SHUTDOWN ||
+	       e == ER_CON_COUNT_ERROR || e == ER_NET_READ_INTERRUPTED ||
+	       e == ER_QUERY_INTERRUPTED;
+}
+
+/* Why a connection could not be made, as an errno, with a hint. */
+static int connect_cause(unsigned e, const char **hint)
+{
+	switch (e) {
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
+		*hint = "access denied: check mysqlusername and mysqlpassword";
+		return -EACCES;
+	case ER_BAD_DB_ERROR:
+		*hint = "unknown database: create it or fix mysqldb";
+		return -ENOENT;
+	case CR_UNKNOWN_HOST:
+		*hint = "unknown host: check mysqlhost";
+		return -EHOSTUNREACH;
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+		*hint = "cannot connect: is mariadbd running there? check "
+			"mysqlhost, mysqlport, mysqlsocket";
+		return -ECONNREFUSED;
+	case CR_SERVER_LOST:
+		*hint = "no answer: check the server and mysqlport";
+		return -ETIMEDOUT;
+	default:
+		*hint = "cannot connect";
+		return -EIO;
+	}
+}
+
+static void set_options(struct mysql_store *s, MYSQL *m)
+{
+	unsigned t = s->o.timeout_s;
+	my_bool off = 0;
+	char init[160];
+
+	snprintf(init, sizeof(init),
+		 "SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION', "
+		 "time_zone = '+00:00', innodb_lock_wait_timeout = %d",
+		 LOCK_WAIT_S);
+	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &t);
+	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &t);
+	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &t);
+	/* libmariadb's own reconnect would lose the open transaction. */
+	mysql_optionsv(m, MYSQL_OPT_RECONNECT, &off);
+	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_optionsv(m, MYSQL_INIT_COMMAND, init);
+}
+
+/* A batch must fit in one packet of the server's max_allowed_packet. */
+static void fit_packet(struct mysql_store *s)
+{
+	size_t room, pkt = 0;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	s->batch_bytes = s->o.batch_bytes;
+	if (mysql_query(s->db, "SELECT @@max_allowed_packet"))
+		return;
+	r = mysql_store_result(s->db);
+	row = r ? mysql_fetch_row(r) : NULL;
+	if (row && row[0])
+		pkt = strtoul(row[0], NULL, 10);
+	mysql_free_result(r);
+	room = pkt > s->head_len + s->max_row + 4096 ?
+		       pkt - s->head_len - s->max_row - 4096 :
+		       1;
+	if (pkt && room < s->batch_bytes)
+		s->batch_bytes = room;
+}
+
+/* Opens s->db. On failure returns -errno and leaves s->db NULL; *cause
+ * gets the hint and msg the library's words. */
+static int db_connect(struct mysql_store *s, const char **cause, char *msg,
+		      size_t msg_len)
+{
+	MYSQL *m = mysql_init(NULL);
+	int err;
+
+	if (!m) {
+		*cause = "out of memory";
+		snprintf(msg, msg_len, "mysql_init");
+		return -ENOMEM;
+	}
+	set_options(s, m);
+	if (!mysql_real_connect(m, s->o.host, s->o.user, s->o.password,
+				s->o.db, s->o.port, s->o.socket, 0)) {
+		err = connect_cause(mysql_errno(m), cause);
+		snprintf(msg, msg_len, "%s", mysql_error(m));
+		mysql_close(m);
+		return err;
+	}
+	s->db = m;
+	fit_packet(s);
+	return 0;
+}
+
+/* The connection failed (or could not be made): drop it, wait before the
+ * next try (doubling up to retry_max_ms), and say so once, then every 30 s. */
+static void went_down(struct mysql_store *s, const char *what,
+		      const char *why)
+{
+	uint64_t t = now_us();
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s", why); /* why may be in s->db */
+	if (s->db) {
+		mysql_close(s->db);
+		s->db = NULL;
+	}
+	s->attempts++;
+	if (!s->down_since_us) {
+		/* A link that comes back only to fail again keeps backing
+		 * off: the delay is reset by a committed batch, not by a
+		 * connect. */
+		s->down_since_us = t;
+		s->backoff_ms = s->backoff_ms ? s->backoff_ms : s->o.retry_min_ms;
+		s->last_log_us = t;
+		vs_err("mariadb %s: %s: %s; CDRs wait, reconnecting with back-off",
+		       s->where, what, msg);
+	} else {
+		s->backoff_ms = s->backoff_ms * 2 > s->o.retry_max_ms ?
+					s->o.retry_max_ms :
+					s->backoff_ms * 2;
+		if (t - s->last_log_us >= LOG_EVERY_US) {
+			s->last_log_us = t;
+			vs_err("mariadb %s: still unreachable after %.0f s (%u "
+			       "attempts): %s", s->where,
+			       (double)(t - s->down_since_us) / 1e6,
+			       s->attempts, msg);
+		}
+	}
+	s->next_try_us = t + (uint64_t)s->backoff_ms * 1000;
+}
+
+/* Runs one statement. 0; -EAGAIN when the connection was lost (and is now
+ * dropped); -EBUSY for a lock timeout or deadlock; -EIO for the rest. */
+static int query(struct mysql_store *s, const char *sql, size_t len)
+{
+	unsigned e;
+
+	if (!mysql_real_query(s->db, sql, (unsigned long)len))
+		return 0;
+	e = mysql_errno(s->db);
+	if (conn_lost(e)) {
+		went_down(s, "connection lost", mysql_error(s->db));
+		return -EAGAIN;
+	}
+	return e == ER_LOCK_WAIT_TIMEOUT || e == ER_LOCK_DEADLOCK ? -EBUSY :
+								    -EIO;
+}
+
+static int exec(struct mysql_store *s, const char *sql)
+{
+	int err = query(s, sql, strlen(sql));
+
+	if (err && err != -EAGAIN)
+		vs_err("mariadb %s: %.60s: %s", s->where, sql,
+		       mysql_error(s->db));
+	return err;
+}
+
+/* Integer result of a one-value query (NULL = 0); -errno. */
+static int64_t query_int(struct mysql_store *s, const char *sql, int *err)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	int64_t v = 0;
+
+	*err = exec(s, sql);
+	if (*err)
+		return 0;
+	r = mysql_store_result(s->db);
+	if (!r) { /* the connection may die between query and result */
+		if (conn_lost(mysql_errno(s->db))) {
+			went_down(s, "connection lost", mysql_error(s->db));
+			*err = -EAGAIN;
+		} else {
+			*err = -EIO;
+		}
+		return 0;
+	}
+	row = mysql_fetch_row(r);
+	if (row && row[0])
+		v = strtoll(row[0], NULL, 10);
+	mysql_free_result(r);
+	return v;
+}
+
+static int send_batch(struct mysql_store *s);
+
+/* 0 when connected (reconnecting if the back-off allows; a held batch is
+ * resolved first so that new rows never join a batch in doubt), else
+ * -EAGAIN. */
+static int ensure_up(struct mysql_store *s)
+{
+	const char *cause;
+	char msg[256];
+	uint64_t t;
+
+	if (s->db)
+		return 0;
+	t = now_us();
+	if (t < s->next_try_us)
+		return -EAGAIN;
+	if (db_connect(s, &cause, msg, sizeof(msg))) {
+		went_down(s, cause, msg);
+		return -EAGAIN;
+	}
+	s->st.reconnects++;
+	vs_info("mariadb %s: reconnected after %.1f s", s->where,
+		(double)(t - s->down_since_us) / 1e6);
+	s->down_since_us = 0;
+	s->attempts = 0;
+	s->next_try_us = 0;
+	return s->rows ? send_batch(s) : 0;
+}
+
+/* --- the batch -------------------------------------------------------------- */
+
+static void batch_reset(struct mysql_store *s)
+{
+	s->len = s->head_len;
+	s->rows = 0;
+	s->in_doubt = 0;
+	s->batch_no++;
+}
+
+static int batch_full(const struct mysql_store *s)
+{
+	return s->rows >= s->o.batch_rows ||
+	       s->len - s->head_len >= s->batch_bytes;
+}
+
+/* After a reconnect: 1 when the held batch did commit before the
+ * connection died (the marker says so), 0 when not, or -errno. FOR UPDATE
+ * waits for a transaction of the old connection still holding the marker. */
+static int committed_already(struct mysql_store *s)
+{
+	char sql[128];
+	int err;
+	int64_t v;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT batch FROM vs_writer WHERE writer = %llu FOR UPDATE",
+		 (unsigned long long)s->writer);
+	v = query_int(s, sql, &err);
+	return err ? err : (uint64_t)v == s->batch_no;
+}
+
+/* BEGIN, marker first (see committed_already), rows, COMMIT. */
+static int run_batch(struct mysql_store *s)
+{
+	char mark[192];
+	int err, done = 0;
+
+	err = exec(s, "START TRANSACTION");
+	if (!err && s->in_doubt) {
+		done = committed_already(s);
+		err = done < 0 ? done : 0;
+		if (!err)
+			s->in_doubt = 0; /* the old transaction is over */
+	}
+	if (!err && !done) {
+		snprintf(mark, sizeof(mark),
+			 "INSERT INTO vs_writer (writer, batch, updated) VALUES "
+			 "(%llu, %llu, NOW(6)) ON DUPLICATE KEY UPDATE batch = "
+			 "VALUES(batch), updated = VALUES(updated)",
+			 (unsigned long long)s->writer,
+			 (unsigned long long)s->batch_no);
+		err = exec(s, mark);
+	}
+	if (!err && !done) {
+		err = query(s, s->sql, s->len);
+		if (err && err != -EAGAIN)
+			vs_err("mariadb %s: insert of %u CDRs: %s", s->where,
+			       s->rows, mysql_error(s->db));
+	}
+	if (!err)
+		err = exec(s, "COMMIT");
+	if (err == -EAGAIN)
+		s->in_doubt = 1; /* maybe the COMMIT got there */
+	else if (err)
+		mysql_query(s->db, "ROLLBACK");
+	return err ? err : done;
+}
+
+/* Sends the batch; keeps it when that fails. 0 or -EAGAIN. */
+static int send_batch(struct mysql_store *s)
+{
+	unsigned rows = s->rows;
+	int err, doubt = s->in_doubt;
+
+	if (!rows)
+		return 0;
+	if (!s->db)
+		return ensure_up(s); /* which sends the batch once connected */
+	if (now_us() < s->next_try_us)
+		return -EAGAIN;
+	err = run_batch(s);
+	if (err < 0) {
+		if (s->db) /* refused by the server: do not hammer it */
+			s->next_try_us = now_us() +
+					 (uint64_t)s->o.retry_max_ms * 1000;
+		return -EAGAIN;
+	}
+	if (doubt)
+		s->st.resent++;
+	if (err == 1)
+		vs_info("mariadb %s: %u CDRs were committed before the "
+			"connection was lost", s->where, rows);
+	s->st.committed += rows;
+	s->st.batches++;
+	s->backoff_ms = 0;
+	batch_reset(s);
+	return 0;
+}
+
+/* --- check_exists_callid ---------------------------------------------------- */
+
+/* 1 when the Call-ID waits in the batch or is in table cdr, 0, -EAGAIN. */
+static int callid_exists(struct mysql_store *s, const struct vs_cdr *c,
+			 uint64_t h)
+{
+	char sql[2 * CALLID_LEN + 64], *p;
+	size_t n = strnlen(c->call_id, CALLID_LEN);
+	unsigned i;
+	int err;
+	int64_t found;
+
+	for (i = 0; i < s->rows; i++)
+		if (s->id_hash[i] == h && !strncmp(s->ids[i], c->call_id, n) &&
+		    !s->ids[i][n])
+			return 1;
+	p = sql + sprintf(sql, "SELECT EXISTS (SELECT 1 FROM cdr WHERE "
+			       "call_id = ");
+	p = put_text(p, c->call_id, n);
+	strcpy(p, ")");
+	found = query_int(s, sql, &err);
+	return err ? -EAGAIN : found > 0;
+}
+
+/* --- ops -------------------------------------------------------------------- */
+
+static int mysql_insert(struct vs_cdr_store *base, const struct vs_cdr *c)
+{
+	struct mysql_store *s = (struct mysql_store *)base;
+	uint64_t h = 0;
+	size_t n;
+	int err;
+
+	/* A full batch, or one that may have committed, takes no more rows. */
+	if ((batch_full(s) || s->in_doubt) && send_batch(s))
+		goto refused;
+	if (ensure_up(s))
+		goto refused;
+	if (base->check_exists_callid) {
+		n = strnlen(c->call_id, CALLID_LEN);
+		h = vs_hash_bytes(c->call_id, n, 0);
+		err = callid_exists(s, c, h);
+		if (err < 0)
+			goto refused;
+		if (err) {
+			s->st.skipped++;
+			return 1;
+		}
+		s->id_hash[s->rows] = h;
+		memcpy(s->ids[s->rows], c->call_id, n);
+		s->ids[s->rows][n < CALLID_LEN ? n : CALLID_LEN - 1] = '\0';
+	}
+	if (s->rows)
+		s->sql[s->len++] = ',';
+	s->len = (size_t)(put_row(s->sql + s->len, c) - s->sql);
+	s->rows++;
+	if (batch_full(s))
+		send_batch(s); /* on failure the batch is held: still ours */
+	return 0;
+refused:
+	s->st.refused++;
+	return -EAGAIN;
+}
+
+static int mysql_flush(struct vs_cdr_store *base)
+{
+	return send_batch((struct mysql_store *)base);
+}
+
+static void mysql_close_store(struct vs_cdr_store *base)
+{
+	struct mysql_store *s = (struct mysql_store *)base;
+
+	if (s->rows && s->sql && send_batch(s))
+		vs_err("mariadb %s: closing with %u CDRs not committed (they "
+		       "were never acknowledged)", s->where, s->rows);
+	if (s->db)
+		mysql_close(s->db);
+	free(s->sql);
+	free(s->id_hash);
+	free(s->ids);
+	free((char *)s->o.host);
+	free((char *)s->o.socket);
+	free((char *)s->o.db);
+	free((char *)s->o.user);
+	free((char *)s->o.password);
+	free(s);
+}
+
+static const struct vs_cdr_store_ops mysql_ops = {
+	.name = "mariadb",
+	.insert = mysql_insert,
+	.flush = mysql_flush,
+	.close = mysql_close_store,
+};
+
+int vs_mysql__stats(const struct vs_cdr_store *base, struct vs_mysql_stats *st)
+{
+	const struct mysql_store *s = (const struct mysql_store *)base;
+
+	if (!base || base->ops != &mysql_ops)
+		return -EINVAL;
+	*st = s->st;
+	st->connected = s->db != NULL;
+	return 0;
+}
+
+/* --- schema ----------------------------------------------------------------- */
+
+static const char *const extra_tables[] = {
+	/* Which batch of which writer committed last: see run_batch. */
+	"CREATE TABLE IF NOT EXISTS vs_writer (\n"
+	"  writer BIGINT UNSIGNED NOT NULL PRIMARY KEY,\n"
+	"  batch BIGINT UNSIGNED NOT NULL,\n"
+	"  updated DATETIME(6) NOT NULL\n"
+	") ENGINE=InnoDB",
+	"DELETE FROM vs_writer WHERE updated < NOW(6) - INTERVAL 30 DAY",
+	"CREATE TABLE IF NOT EXISTS sensors (\n"
+	"  id_sensor SMALLINT UNSIGNED NOT NULL PRIMARY KEY,\n"
+	"  name VARCHAR(255) NOT NULL DEFAULT '',\n"
+	"  address VARCHAR(64) NOT NULL DEFAULT '',\n"
+	"  version VARCHAR(64) NOT NULL DEFAULT '',\n"
+	"  mode VARCHAR(16) NOT NULL DEFAULT '',\n"
+	"  connected_since DATETIME(6) NULL,\n"
+	"  last_seen DATETIME(6) NULL,\n"
+	"  cdrs BIGINT UNSIGNED NOT NULL DEFAULT 0,\n"
+	"  packets BIGINT UNSIGNED NOT NULL DEFAULT 0,\n"
+	"  bytes BIGINT UNSIGNED NOT NULL DEFAULT 0\n"
+	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+	NULL,
+};
+
+/* Marks in have[] the columns of cdr/schema.c that table cdr has. */
+static int existing_columns(struct mysql_store *s, char *have)
+{
+	static const char q[] =
+		"SELECT column_name FROM information_schema.columns WHERE "
+		"table_schema = DATABASE() AND table_name = 'cdr'";
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	size_t i;
+	int err = exec(s, q);
+
+	r = err ? NULL : mysql_store_result(s->db);
+	if (!err && !r)
+		return -EIO;
+	while (r && (row = mysql_fetch_row(r)))
+		for (i = 0; i < vs_cdr_n_columns; i++)
+			if (row[0] && !strcasecmp(row[0], vs_cdr_columns[i].name))
+				have[i] = 1;
+	mysql_free_result(r);
+	return err;
+}
+
+/* Adds, in one ALTER TABLE, the columns that a table made by an older
+ * voxsense lacks: columns are only ever appended to the list, so this is
+ * the whole migration. */
+static int add_missing_columns(struct mysql_store *s)
+{
+	char *have, *sql, *p, type[48];
+	size_t i, missing = 0;
+	int err = -ENOMEM;
+
+	have = calloc(vs_cdr_n_columns, 1);
+	sql = malloc(32 + vs_cdr_n_columns * 96);
+	if (!have || !sql)
+		goto out;
+	err = existing_columns(s, have);
+	p = sql + sprintf(sql, "ALTER TABLE cdr");
+	for (i = 0; !err && i < vs_cdr_n_columns; i++) {
+		if (have[i])
+			continue;
+		p += sprintf(p, "%s ADD COLUMN %s %s", missing++ ? "," : "",
+			     vs_cdr_columns[i].name,
+			     vs_schema__mysql_type(&vs_cdr_columns[i], type,
+						   sizeof(type)));
+	}
+	if (!err && missing) {
+		vs_info("mariadb %s: database %s: adding %zu columns to table "
+			"cdr", s->where, s->o.db, missing);
+		err = exec(s, sql);
+	}
+out:
+	free(have);
+	free(sql);
+	return err;
+}
+
+static int create_tables(struct mysql_store *s)
+{
+	const char *const *t;
+	char *sql = vs_schema__create_cdr_mysql();
+	int err;
+
+	if (!sql)
+		return -ENOMEM;
+	err = exec(s, sql);
+	free(sql);
+	if (!err)
+		err = add_missing_columns(s);
+	for (t = vs_schema_indexes; !err && *t; t++)
+		err = exec(s, *t);
+	for (t = extra_tables; !err && *t; t++)
+		err = exec(s, *t);
+	return err;
+}
+
+/* DDL commits on its own in MariaDB, so a named lock, not a transaction,
+ * keeps two servers starting at once from both creating the schema. */
+static int setup_schema(struct mysql_store *s)
+{
+	char sql[80];
+	int err;
+	int64_t v;
+
+	v = query_int(s, "SELECT GET_LOCK('voxsense_schema', 30)", &err);
+	if (err || v != 1)
+		return err ? -EIO : -ETIMEDOUT;
+	err = exec(s, VS_SCHEMA_VERSION_TABLE);
+	v = err ? 0 : query_int(s, "SELECT MAX(version) FROM vs_schema", &err);
+	if (!err && v > VS_SCHEMA_VERSION) {
+		vs_err("mariadb %s: database %s: schema version %lld is newer "
+		       "than the %d this voxsense writes: upgrade voxsense or "
+		       "set another mysqldb", s->where, s->o.db, (long long)v,
+		       VS_SCHEMA_VERSION);
+		err = -EPROTO;
+	}
+	if (!err)
+		err = create_tables(s);
+	snprintf(sql, sizeof(sql), "INSERT INTO vs_schema (version) VALUES (%d)",
+		 VS_SCHEMA_VERSION);
+	if (!err && v < VS_SCHEMA_VERSION)
+		err = exec(s, sql);
+	if (s->db)
+		mysql_query(s->db, "DO RELEASE_LOCK('voxsense_schema')");
+	return err == -EAGAIN ? -EIO : err;
+}
+
+/* --- open ------------------------------------------------------------------- */
+
+static char *dup_opt(const char *v, int *fail)
+{
+	char *d;
+
+	if (!v || !*v)
+		return NULL;
+	d = strdup(v);
+	if (!d)
+		*fail = 1;
+	return d;
+}
+
+static int copy_opts(struct mysql_store *s, const struct vs_mysql_opts *o)
+{
+	int fail = 0;
+	int local;
+
+	s->o = *o;
+	s->o.host = dup_opt(o->host, &fail);
+	s->o.socket = dup_opt(o->socket, &fail);
+	s->o.db = dup_opt(o->db, &fail);
+	s->o.user = dup_opt(o->user, &fail);
+	s->o.password = dup_opt(o->password, &fail);
+	if (!s->o.batch_rows)
+		s->o.batch_rows = DEF_BATCH_ROWS;
+	if (!s->o.batch_bytes)
+		s->o.batch_bytes = DEF_BATCH_BYTES;
+	if (!s->o.timeout_s)
+		s->o.timeout_s = DEF_TIMEOUT_S;
+	if (!s->o.retry_min_ms)
+		s->o.retry_min_ms = DEF_RETRY_MIN_MS;
+	if (!s->o.retry_max_ms)
+		s->o.retry_max_ms = DEF_RETRY_MAX_MS;
+	if (s->o.retry_max_ms < s->o.retry_min_ms)
+		s->o.retry_max_ms = s->o.retry_min_ms;
+	local = !s->o.host || !strcmp(s->o.host, "localhost");
+	if (local)
+		snprintf(s->where, sizeof(s->where), "socket %s",
+			 s->o.socket ? s->o.socket : "(default)");
+	else
+		snprintf(s->where, sizeof(s->where), "%s:%u", s->o.host,
+			 s->o.port ? s->o.port : 3306);
+	return fail ? -ENOMEM : 0;
+}
+
+static int alloc_batch(struct mysql_store *s)
+{
+	int err = build_head(s);
+
+	if (err || !s->base.check_exists_callid)
+		return err;
+	s->id_hash = calloc(s->o.batch_rows, sizeof(*s->id_hash));
+	s->ids = calloc(s->o.batch_rows, sizeof(*s->ids));
+	return s->id_hash && s->ids ? 0 : -ENOMEM;
+}
+
+struct vs_cdr_store *vs_cdr_store__mysql(const struct vs_mysql_opts *o)
+{
+	struct mysql_store *s = calloc(1, sizeof(*s));
+	const char *cause;
+	char msg[256];
+	int err = -ENOMEM;
+
+	if (!s)
+		goto fail;
+	s->base.ops = &mysql_ops;
+	s->base.check_exists_callid = o->check_exists_callid;
+	err = copy_opts(s, o);
+	if (!err)
+		err = alloc_batch(s);
+	if (err)
+		goto fail;
+	if (getrandom(&s->writer, sizeof(s->writer), 0) != sizeof(s->writer))
+		s->writer = (uint64_t)time(NULL) ^ now_us() << 20;
+	s->writer >>= 1; /* fits a signed BIGINT too, for readers */
+	s->batch_no = 1; /* 0 is what a missing marker row reads as */
+	err = db_connect(s, &cause, msg, sizeof(msg));
+	if (err) {
+		vs_err("mariadb %s: user %s, database %s: %s (%s)", s->where,
+		       s->o.user ? s->o.user : "(none)",
+		       s->o.db ? s->o.db : "(none)", cause, msg);
+		goto fail;
+	}
+	err = setup_schema(s);
+	if (err)
+		goto fail;
+	return &s->base;
+fail:
+	if (s)
+		mysql_close_store(&s->base);
+	errno = -err;
+	return NULL;
+}
+
+/* --- sensors ---------------------------------------------------------------- */
+
+/* Appends v (cut to max bytes) quoted, or '' for NULL. */
+static char *put_opt_text(char *p, const char *v, size_t max)
+{
+	return put_text(p, v ? v : "", v ? strnlen(v, max) : 0);
+}
+
+static char *put_time(char *p, uint64_t us)
+{
+	char t[48];
+	int n = us ? vs_cdr_time__format(us, 0, t, sizeof(t)) : -1;
+
+	if (n > 0)
+		return put_text(p, t, (size_t)n);
+	memcpy(p, "NULL", 4);
+	return p + 4;
+}
+
+int vs_mysql_sensors__upsert(struct vs_cdr_store *base,
+			     const struct vs_sensor_info *si)
+{
+	struct mysql_store *s = (struct mysql_store *)base;
+	char sql[2048], *p;
+	int err;
+
+	if (!base || base->ops != &mysql_ops || !si || !si->id_sensor)
+		return -EINVAL;
+	if (ensure_up(s))
+		return -EAGAIN;
+	p = sql + sprintf(sql, "INSERT INTO sensors (id_sensor, name, address, "
+			       "version, mode, connected_since, last_seen, "
+			       "cdrs, packets, bytes) VALUES (%u,",
+			  si->id_sensor);
+	p = put_opt_text(p, si->name, 255);
+	*p++ = ',';
+	p = put_opt_text(p, si->address, 64);
+	*p++ = ',';
+	p = put_opt_text(p, si->version, 64);
+	*p++ = ',';
+	p = put_opt_text(p, si->mode, 16);
+	*p++ = ',';
+	p = put_time(p, si->connected_since_us);
+	*p++ = ',';
+	p = put_time(p, si->last_seen_us);
+	p += sprintf(p, ",%llu,%llu,%llu) ON DUPLICATE KEY UPDATE ",
+		     (unsigned long long)si->cdrs,
+		     (unsigned long long)si->packets,
+		     (unsigned long long)si->bytes);
+	strcpy(p, "name = VALUES(name), address = VALUES(address), version = "
+		  "VALUES(version), mode = VALUES(mode), connected_since = "
+		  "VALUES(connected_since), last_seen = VALUES(last_seen), "
+		  "cdrs = VALUES(cdrs), packets = VALUES(packets), bytes = "
+		  "VALUES(bytes)");
+	err = exec(s, sql);
+	return err == -EAGAIN || err == -EBUSY ? -EAGAIN : err;
+}
