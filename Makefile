@@ -26,7 +26,8 @@ CPPFLAGS:= -D_GNU_SOURCE -Iinclude -Iuser
 CFLAGS_REL  := -std=gnu11 -O2 -g $(WARN)
 CFLAGS_ASAN := -std=gnu11 -O1 -g $(WARN) -fno-omit-frame-pointer \
 	       -fsanitize=address,undefined -fno-sanitize-recover=all
-LDLIBS  := -lpcap -lsqlite3 -lmariadb -lcjson -lm
+LDLIBS  := -lpcap -lsqlite3 -lmariadb -lcjson -lssl -lcrypto -lzstd -lz -llzo2 \
+	   -lpthread -lm
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DVS_VERSION='"$(VERSION)"'
@@ -83,6 +84,11 @@ $(BUILD)/asan/voxsense: $(BUILD)/asan/$(MAIN_SRC:.c=.o) $(ASAN_LIB)
 $(BUILD)/rel/vsgen: $(GEN_SRCS) $(wildcard tests/gen/*.h)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -Itests/gen $(CFLAGS_REL) $(GEN_SRCS) -lpcap -lm -o $@
+
+# Channel codec throughput per compression (docs/channel.md).
+$(BUILD)/rel/chan_bench: tests/channel/chan_bench.c $(REL_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS_REL) $^ $(LDLIBS) -o $@
 
 $(BUILD)/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 	$(call msg,LD-TEST,$@)
