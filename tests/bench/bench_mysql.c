@@ -3,7 +3,9 @@
  * size (CDRs per flush, i.e. per transaction) insert distinct CDRs for a
  * few seconds and print CDRs/s and the client's CPU per CDR. Started by
  * tests/bench/bench_mysql.sh, which runs a private server and sets the
- * VS_MYSQL_* variables. Usage: bench_mysql SECONDS BATCH... [dedup] */
+ * VS_MYSQL_* variables. Usage: bench_mysql SECONDS [rtp] [dedup] BATCH...
+ * where `rtp` (2 streams per CDR, rows of cdr_rtp) and `dedup`
+ * (check_exists_callid) apply to the batch sizes after them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +81,11 @@ static void fill(struct vs_cdr *c)
 }
 
 /* Inserts CDRs for `secs`, flushing every `batch`; prints the rate. */
-static int run(const struct vs_mysql_opts *base, unsigned batch, double secs)
+static int run(const struct vs_mysql_opts *base, unsigned batch, double secs,
+	       int rtp)
 {
 	struct vs_mysql_opts o = *base;
+	struct vs_cdr_leg legs[2];
 	struct vs_cdr_store *s;
 	struct vs_cdr c;
 	unsigned long n = 0;
@@ -93,13 +97,19 @@ static int run(const struct vs_mysql_opts *base, unsigned batch, double secs)
 	if (!s)
 		return -errno;
 	fill(&c);
+	if (rtp) {
+		legs[0] = c.a;
+		legs[1] = c.b;
+		c.streams = legs;
+		c.n_streams = 2;
+	}
 	t0 = now_s();
 	c0 = cpu_s();
 	do {
 		for (unsigned i = 0; i < batch && !err; i++, n++) {
 			snprintf(c.call_id, sizeof(c.call_id),
-				 "%08lx-%u-%d@bench.example.com", n, batch,
-				 o.check_exists_callid);
+				 "%08lx-%u-%d-%d@bench.example.com", n, batch,
+				 o.check_exists_callid, rtp);
 			err = vs_cdr_store__insert(s, &c);
 		}
 		if (!err)
@@ -110,8 +120,9 @@ static int run(const struct vs_mysql_opts *base, unsigned batch, double secs)
 	vs_cdr_store__close(s);
 	if (err)
 		return err > 0 ? -EEXIST : err; /* 1: a Call-ID was there */
-	printf("%-6u %-5s %10lu %8.2f %12.0f %10.2f\n", batch,
-	       o.check_exists_callid ? "yes" : "no", n, t, (double)n / t,
+	printf("%-6u %-5s %-4s %10lu %8.2f %12.0f %10.2f\n", batch,
+	       o.check_exists_callid ? "yes" : "no", rtp ? "2" : "0", n, t,
+	       (double)n / t,
 	       c0 * 1e6 / (double)n);
 	fflush(stdout);
 	return 0;
@@ -121,10 +132,11 @@ int main(int argc, char **argv)
 {
 	struct vs_mysql_opts o = { 0 };
 	double secs;
-	int i, err;
+	int i, err, rtp = 0;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s SECONDS BATCH... [dedup]\n", argv[0]);
+		fprintf(stderr, "usage: %s SECONDS [rtp] [dedup] BATCH...\n",
+			argv[0]);
 		return 2;
 	}
 	secs = atof(argv[1]);
@@ -136,14 +148,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "VS_MYSQL_SOCKET and VS_MYSQL_DB must be set\n");
 		return 2;
 	}
-	printf("%-6s %-5s %10s %8s %12s %10s\n", "batch", "dedup", "CDRs",
-	       "seconds", "CDRs/s", "client_us");
+	printf("%-6s %-5s %-4s %10s %8s %12s %10s\n", "batch", "dedup", "rtp",
+	       "CDRs", "seconds", "CDRs/s", "client_us");
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "dedup")) {
 			o.check_exists_callid = 1;
 			continue;
 		}
-		err = run(&o, (unsigned)atoi(argv[i]), secs);
+		if (!strcmp(argv[i], "rtp")) {
+			rtp = 1;
+			continue;
+		}
+		err = run(&o, (unsigned)atoi(argv[i]), secs, rtp);
 		if (err) {
 			fprintf(stderr, "batch %s: %s\n", argv[i], strerror(-err));
 			return 1;

@@ -2,7 +2,7 @@
 # CDR ingest rate into MariaDB (issue 4 goal: 20 000 CDRs/s sustained on the
 # 2-core VM) through the MariaDB store, on a private mariadbd (started and
 # removed by tests/integration/mariadb.sh). One transaction per flush; batch
-# = CDRs per flush. Nothing is asserted.
+# = CDRs per flush; rtp = 2 cdr_rtp rows per CDR. Nothing is asserted.
 # Usage: tests/bench/bench_mysql.sh [SECONDS per batch size, default 10]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,4 +17,5 @@ gcc -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -O2 -Wall -Wextra \
 	fail "cannot build bench_mysql"
 mariadb_start
 echo "MariaDB $(mariadb_sql 'SELECT VERSION()'), innodb_flush_log_at_trx_commit=$(mariadb_sql 'SELECT @@innodb_flush_log_at_trx_commit') (durable), unix socket, $secs s per row"
-"$TMP/bench_mysql" "$secs" 1 100 1000 dedup 1000 || fail "bench_mysql"
+"$TMP/bench_mysql" "$secs" 1 100 1000 2000 rtp 1000 2000 dedup 1000 ||
+	fail "bench_mysql"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* cdr/ stores: SQLite (every column read back, Call-ID dedup, batching,
- * reopen, schema version) and JSON lines (parsed back field by field). */
+/* cdr/ stores: SQLite (every column read back, streams in cdr_rtp, Call-ID
+ * dedup, batching, reopen, schema version and migration) and JSON lines
+ * (parsed back field by field). */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -411,7 +412,7 @@ Test(store_sqlite, newer_schema_refused)
 	db = peek_open();
 	cr_assert_eq(sqlite3_exec(db,
 				  "CREATE TABLE vs_schema (version INTEGER NOT "
-				  "NULL); INSERT INTO vs_schema VALUES (2)",
+				  "NULL); INSERT INTO vs_schema VALUES (3)",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);
 	sqlite3_close(db);
@@ -435,8 +436,8 @@ Test(store_sqlite, newer_schema_refused)
 	fclose(f);
 	unlink(err_path);
 	snprintf(want_msg, sizeof(want_msg),
-		 "voxsense: error: sqlite %s: schema version 2 is newer than "
-		 "the 1 this voxsense writes: upgrade voxsense or set another "
+		 "voxsense: error: sqlite %s: schema version 3 is newer than "
+		 "the 2 this voxsense writes: upgrade voxsense or set another "
 		 "sqlite_path\n",
 		 db_path);
 	cr_expect_str_eq(got, want_msg);
@@ -444,6 +445,158 @@ Test(store_sqlite, newer_schema_refused)
 	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE "
 				   "name = 'cdr'"),
 		     0);
+	sqlite3_close(db);
+	drop_db();
+}
+
+/* --- cdr_rtp: the streams ---------------------------------------------- */
+
+/* Row `where` of cdr_rtp as "name=value" text, one per column, joined by
+ * spaces (NULL as "NULL"). */
+static void rtp_row(sqlite3 *db, const char *where, char *out, size_t len)
+{
+	char sql[160];
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int i;
+
+	snprintf(sql, sizeof(sql), "SELECT * FROM cdr_rtp WHERE %s", where);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
+		     "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+	out[0] = '\0';
+	for (i = 0; i < sqlite3_column_count(st); i++) {
+		const char *t = (const char *)sqlite3_column_text(st, i);
+
+		n += (size_t)snprintf(out + n, len - n, "%s%s=%s", i ? " " : "",
+				      sqlite3_column_name(st, i),
+				      t ? t : "NULL");
+		cr_assert_lt(n, len);
+	}
+	cr_expect_eq(sqlite3_step(st), SQLITE_DONE, "%s: one row", sql);
+	sqlite3_finalize(st);
+}
+
+Test(store_sqlite, streams_read_back)
+{
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	char row[2048];
+	sqlite3 *db;
+
+	new_db_path();
+	s = vs_cdr_store__sqlite(db_path, 0);
+	cr_assert(s);
+	fill(&c, "first");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	fill(&c, "nostreams");
+	c.n_streams = 0;
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	fill(&c, "third");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	db = peek_open();
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM cdr_rtp"), 6);
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c "
+				   "ON c.rowid = r.cdr_ID WHERE c.call_id = "
+				   "'third'"),
+		     3);
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c "
+				   "ON c.rowid = r.cdr_ID WHERE c.call_id = "
+				   "'nostreams'"),
+		     0);
+	/* Stream 2 of the first CDR: fill_leg(1) with ssrc 77. */
+	rtp_row(db, "cdr_ID = 1 AND stream_index = 2", row, sizeof(row));
+	cr_expect_str_eq(row,
+		"cdr_ID=1 stream_index=2 dir=1 ssrc=77 payload=8 codec=PCMA "
+		"clock_rate=8001 saddr=10.0.0.2 sport=4001 daddr=10.0.0.1 "
+		"dport=5001 first_us=1700000005873457 "
+		"last_us=1700000065123457 ptime=30 received=2951 lost=13 "
+		"duplicates=3 reordered=4 loss_perc=1.5 avgjitter=2.25 "
+		"maxjitter=8.5 mos=3.25 rfactor=89.5 dtmf_events=4 "
+		"rtcp_packets=12 rtcp_reports=11 rtcp_loss=-2 rtcp_maxfr=3.5 "
+		"rtcp_avgjitter=4.25 rtcp_maxjitter=7.5 rtcp_avgrtd=41.5 "
+		"rtcp_maxrtd=81.25");
+	rtp_row(db, "cdr_ID = 3 AND stream_index = 0", row, sizeof(row));
+	cr_expect(strstr(row, "cdr_ID=3 stream_index=0 dir=0 ssrc=3735928559 "
+			      "payload=0 codec=PCMU "),
+		  "%s", row);
+	sqlite3_close(db);
+	drop_db();
+}
+
+/* A stream row that fails takes its CDR with it; the store goes on. */
+Test(store_sqlite, cdr_and_streams_all_or_nothing)
+{
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	sqlite3 *db;
+
+	new_db_path();
+	s = vs_cdr_store__sqlite(db_path, 0);
+	cr_assert(s);
+	db = peek_open();
+	cr_assert_eq(sqlite3_exec(db,
+				  "CREATE TRIGGER no66 BEFORE INSERT ON cdr_rtp "
+				  "WHEN NEW.ssrc = 66 BEGIN SELECT RAISE(ABORT, "
+				  "'no 66'); END",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	fill(&c, "before");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	fill(&c, "bad");
+	((struct vs_cdr_leg *)c.streams)[2].ssrc = 66; /* the third fails */
+	cr_expect_eq(vs_cdr_store__insert(s, &c), -EIO);
+	fill(&c, "after");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	db = peek_open();
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM cdr"), 2);
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM cdr WHERE call_id = "
+				   "'bad'"),
+		     0);
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM cdr_rtp"), 6);
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM cdr_rtp WHERE cdr_ID "
+				   "NOT IN (SELECT rowid FROM cdr)"),
+		     0);
+	sqlite3_close(db);
+	drop_db();
+}
+
+/* A file of schema version 1 (no cdr_rtp) gets the table and version 2;
+ * its CDRs stay. */
+Test(store_sqlite, migrates_version_1)
+{
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	char *create = vs_schema__create_cdr();
+	sqlite3 *db;
+
+	new_db_path();
+	db = peek_open();
+	cr_assert(create);
+	cr_assert_eq(sqlite3_exec(db, create, NULL, NULL, NULL), SQLITE_OK);
+	free(create);
+	cr_assert_eq(sqlite3_exec(db,
+				  "CREATE TABLE vs_schema (version INTEGER NOT "
+				  "NULL); INSERT INTO vs_schema VALUES (1); "
+				  "INSERT INTO cdr (call_id) VALUES ('old')",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	s = vs_cdr_store__sqlite(db_path, 0);
+	cr_assert(s, "%s", strerror(errno));
+	fill(&c, "new");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	db = peek_open();
+	cr_expect_eq(query_int(db, "SELECT MAX(version) FROM vs_schema"), 2);
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM vs_schema"), 2);
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM cdr"), 2);
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM cdr_rtp WHERE cdr_ID "
+				   "= 2"),
+		     3);
 	sqlite3_close(db);
 	drop_db();
 }
@@ -797,4 +950,42 @@ Test(schema, create_and_insert_text)
 	cr_expect_eq(vs_cdr_n_columns, 33 + 2 * 48);
 	free(create);
 	free(ins);
+}
+
+Test(schema, cdr_rtp_text)
+{
+	char *create = vs_schema__create_rtp(), *ins = vs_schema__insert_rtp();
+	char *my = vs_schema__create_rtp_mysql();
+	size_t q = 0;
+	const char *p;
+
+	cr_assert(create && ins && my);
+	cr_expect_eq(strncmp(create,
+			     "CREATE TABLE IF NOT EXISTS cdr_rtp (\n"
+			     "  cdr_ID INTEGER NOT NULL,\n"
+			     "  stream_index INTEGER NOT NULL,\n"
+			     "  dir TINYINT,\n  ssrc BIGINT,\n",
+			     115),
+		     0, "%s", create);
+	cr_expect(strstr(create, "  rtcp_maxrtd DOUBLE,\n  PRIMARY KEY "
+				 "(cdr_ID, stream_index)\n)"),
+		  "%s", create);
+	cr_expect_eq(strncmp(ins, "INSERT INTO cdr_rtp (cdr_ID, stream_index,"
+				  "  dir,\n  ssrc,", 55),
+		     0, "%s", ins);
+	for (p = ins; *p; p++)
+		q += *p == '?';
+	cr_expect_eq(q, 2 + vs_rtp_n_columns);
+	cr_expect_eq(vs_rtp_n_columns, 30);
+	cr_expect(strstr(my, "  cdr_ID BIGINT UNSIGNED NOT NULL,\n"
+			     "  stream_index INT UNSIGNED NOT NULL,\n"
+			     "  dir TINYINT UNSIGNED,\n  ssrc BIGINT UNSIGNED,\n"),
+		  "%s", my);
+	cr_expect(strstr(my, "  PRIMARY KEY (cdr_ID, stream_index)\n) "
+			     "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
+			     "COLLATE=utf8mb4_bin"),
+		  "%s", my);
+	free(create);
+	free(ins);
+	free(my);
 }

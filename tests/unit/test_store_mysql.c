@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* cdr/store_mysql against a real MariaDB: every column equal to what the
- * SQLite store writes for the same CDR, batching and commit visibility,
- * Call-ID dedup, reopen, schema version and migration, connect errors, the
- * sensors table. Needs the private server of tests/integration/mariadb.sh
+ * SQLite store writes for the same CDR, streams in cdr_rtp (equal to
+ * SQLite's, linked to their CDR across batches and when the IDs of a batch
+ * are not consecutive), batching and commit visibility, Call-ID dedup,
+ * reopen, schema version and migration, connect errors, the sensors table. Needs the private server of tests/integration/mariadb.sh
  * (run by tests/integration/t_mariadb.sh); skips when VS_MYSQL_SOCKET is not
  * set. Each test uses its own database. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <math.h>
 #include <mariadb/mysql.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -107,6 +109,21 @@ static void fill(struct vs_cdr *c, const char *call_id)
 	strcpy(c->pcap_path, "2023-11-14/22/13/abc.pcap");
 	fill_leg(&c->a, 0);
 	fill_leg(&c->b, 1);
+}
+
+/* c's streams: a, b and n - 2 more, in st[] (n <= 8); ssrc of stream k
+ * is base + k. */
+static void with_streams(struct vs_cdr *c, struct vs_cdr_leg *st, unsigned n,
+			 uint32_t base)
+{
+	unsigned k;
+
+	for (k = 0; k < n; k++) {
+		st[k] = k == 0 ? c->a : c->b;
+		st[k].ssrc = base + k;
+	}
+	c->streams = st;
+	c->n_streams = n;
 }
 
 /* --- the server ----------------------------------------------------------- */
@@ -540,12 +557,12 @@ Test(store_mysql, newer_schema_refused)
 	MYSQL *m = peek();
 
 	run(m, "CREATE TABLE vs_schema (version INTEGER NOT NULL)");
-	run(m, "INSERT INTO vs_schema VALUES (2)");
+	run(m, "INSERT INTO vs_schema VALUES (3)");
 	capture_stderr(open_expect_fail, &o, got, sizeof(got));
 	cr_expect_eq(errno, EPROTO);
 	snprintf(want, sizeof(want),
 		 "voxsense: error: mariadb socket %s: database %s: schema "
-		 "version 2 is newer than the 1 this voxsense writes: upgrade "
+		 "version 3 is newer than the 2 this voxsense writes: upgrade "
 		 "voxsense or set another mysqldb\n",
 		 o.socket, dbname);
 	cr_expect_str_eq(got, want);
@@ -579,7 +596,220 @@ Test(store_mysql, missing_columns_added)
 	compare_with_sqlite(&c, "new");
 	cr_expect_eq(qint(m, "SELECT id_sensor FROM cdr WHERE call_id = 'old'"),
 		     3);
-	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM vs_schema"), 1);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM vs_schema"), 2); /* 1, 2 */
+	cr_expect_eq(qint(m, "SELECT MAX(version) FROM vs_schema"), 2);
+	mysql_close(m);
+}
+
+/* --- cdr_rtp ---------------------------------------------------------------- */
+
+/* The cdr_rtp rows of CDR `call_id` in both stores, column by column. */
+static void compare_streams_with_sqlite(const struct vs_cdr *c,
+					const char *call_id)
+{
+	char path[] = "/tmp/vs_test_db_XXXXXX", sql[2048], *p, wal[64];
+	struct vs_cdr_store *lite;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+	MYSQL *m;
+	size_t i;
+	unsigned k = 0;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	unlink(path);
+	lite = vs_cdr_store__sqlite(path, 0);
+	cr_assert(lite);
+	cr_assert_eq(vs_cdr_store__insert(lite, c), 0);
+	vs_cdr_store__close(lite);
+	p = sql + sprintf(sql, "SELECT stream_index");
+	for (i = 0; i < vs_rtp_n_columns; i++)
+		p += sprintf(p, ",%s", vs_rtp_columns[i].name);
+	p += sprintf(p, " FROM cdr_rtp ORDER BY stream_index");
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	sprintf(p - strlen(" FROM cdr_rtp ORDER BY stream_index"),
+		" FROM cdr_rtp JOIN cdr ON cdr.ID = cdr_rtp.cdr_ID WHERE "
+		"cdr.call_id = '%s' ORDER BY stream_index", call_id);
+	m = peek();
+	run(m, sql);
+	r = mysql_store_result(m);
+	cr_assert(r);
+	cr_expect_eq(mysql_num_rows(r), c->n_streams);
+	while ((row = mysql_fetch_row(r))) {
+		cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+		cr_expect_eq(strtoll(row[0], NULL, 10), k++);
+		for (i = 0; i < vs_rtp_n_columns; i++) {
+			const char *lt = (const char *)sqlite3_column_text(
+				st, (int)i + 1);
+
+			cr_expect(lt && row[i + 1], "%s",
+				  vs_rtp_columns[i].name);
+			if (lt && row[i + 1] &&
+			    sqlite3_column_type(st, (int)i + 1) == SQLITE_FLOAT)
+				cr_expect_eq(strtod(row[i + 1], NULL),
+					     strtod(lt, NULL), "%s",
+					     vs_rtp_columns[i].name);
+			else if (lt && row[i + 1])
+				cr_expect_str_eq(row[i + 1], lt, "%s",
+						 vs_rtp_columns[i].name);
+		}
+	}
+	cr_expect_eq(sqlite3_step(st), SQLITE_DONE);
+	mysql_free_result(r);
+	mysql_close(m);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	unlink(path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", path);
+	unlink(wal);
+}
+
+Test(store_mysql, streams_equal_sqlite)
+{
+	struct vs_mysql_opts o = fresh_db("rtp");
+	struct vs_cdr_leg st[3];
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	MYSQL *m;
+
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	fill(&c, "nostreams");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	fill(&c, "odd");
+	with_streams(&c, st, 3, 100);
+	st[2].rtcp_rtt_max_ms = NAN; /* NULL in MariaDB, as in SQLite */
+	strcpy(st[2].codec, "x\xff"); /* not UTF-8: '?' */
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	fill(&c, "three");
+	with_streams(&c, st, 3, 200);
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	m = peek();
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"), 6);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp WHERE cdr_ID = 2 "
+			     "AND stream_index = 2 AND ssrc = 102 AND dir = 1 "
+			     "AND codec = 'x?' AND rtcp_maxrtd IS NULL AND "
+			     "saddr = '10.0.0.2' AND sport = 4001 AND "
+			     "rtcp_loss = -2 AND mos = 3.25"),
+		     1);
+	mysql_close(m);
+	compare_streams_with_sqlite(&c, "three");
+	vs_cdr_store__close(s);
+}
+
+/* Many batches, 0..3 streams per CDR: each stream row names its CDR. */
+static void streams_link(const char *db, unsigned batch, unsigned cdrs)
+{
+	struct vs_mysql_opts o = fresh_db(db);
+	struct vs_cdr_leg st[4];
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	long long want = 0;
+	char id[32];
+	unsigned i;
+	MYSQL *m;
+
+	o.batch_rows = batch;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	for (i = 0; i < cdrs; i++) {
+		snprintf(id, sizeof(id), "c%u", i);
+		fill(&c, id);
+		with_streams(&c, st, i % 4, 10 * i);
+		want += i % 4;
+		cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+		if (i % 37 == 36)
+			cr_assert_eq(vs_cdr_store__flush(s), 0);
+	}
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	m = peek();
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"), want);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c ON "
+			     "c.ID = r.cdr_ID WHERE CONCAT('c', r.ssrc DIV 10) "
+			     "= c.call_id AND r.ssrc % 10 = r.stream_index"),
+		     want);
+	mysql_close(m);
+	vs_cdr_store__close(s);
+}
+
+Test(store_mysql, streams_link_across_batches)
+{
+	streams_link("rtplink", 10, 300);
+}
+
+/* The IDs of an array execution are not always consecutive (another
+ * writer, innodb_autoinc_lock_mode = 2); a trigger that moves one row's ID
+ * plays that here. The store must notice and still link every stream. */
+Test(store_mysql, streams_link_when_ids_jump)
+{
+	struct vs_mysql_opts o = fresh_db("rtpjump");
+	struct vs_cdr_leg st[4];
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	char id[32];
+	unsigned i;
+	MYSQL *m = peek();
+
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	run(m, "CREATE TRIGGER jump BEFORE INSERT ON cdr FOR EACH ROW IF "
+	       "NEW.call_id = 'c5' THEN SET NEW.ID = 1000; END IF");
+	for (i = 0; i < 12; i++) {
+		snprintf(id, sizeof(id), "c%u", i);
+		fill(&c, id);
+		with_streams(&c, st, 1 + i % 3, 10 * i);
+		cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	}
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	cr_expect_eq(qint(m, "SELECT ID FROM cdr WHERE call_id = 'c5'"), 1000);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"), 24);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c ON "
+			     "c.ID = r.cdr_ID WHERE CONCAT('c', r.ssrc DIV 10) "
+			     "= c.call_id AND r.ssrc % 10 = r.stream_index"),
+		     24);
+	mysql_close(m);
+	vs_cdr_store__close(s);
+}
+
+/* A database of schema version 1 (no cdr_rtp) gets the table and version
+ * 2; its CDRs stay. */
+Test(store_mysql, migrates_version_1)
+{
+	struct vs_mysql_opts o = fresh_db("v1");
+	struct vs_cdr_leg st[2];
+	struct vs_cdr_store *s;
+	char *create = vs_schema__create_cdr_mysql();
+	struct vs_cdr c;
+	MYSQL *m = peek();
+
+	cr_assert(create);
+	run(m, create);
+	free(create);
+	run(m, "CREATE TABLE vs_schema (version INTEGER NOT NULL)");
+	run(m, "INSERT INTO vs_schema VALUES (1)");
+	run(m, "INSERT INTO cdr (call_id) VALUES ('old')");
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	fill(&c, "new");
+	with_streams(&c, st, 2, 0);
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	cr_expect_eq(qint(m, "SELECT MAX(version) FROM vs_schema"), 2);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM vs_schema"), 2);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr"), 2);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp WHERE cdr_ID = 2"),
+		     2);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM information_schema.columns "
+			     "WHERE table_schema = DATABASE() AND table_name "
+			     "= 'cdr_rtp'"),
+		     (long long)vs_rtp_n_columns + 2);
 	mysql_close(m);
 }
 
@@ -808,10 +1038,12 @@ static void lost_commit_answer(int mode)
 							       "doubt0");
 	struct vs_mysql_stats st;
 	struct vs_cdr_store *s;
+	struct vs_cdr_leg legs[2];
 	struct proxy px;
 	struct vs_cdr c;
 	char id[32];
 	int i;
+	MYSQL *m;
 
 	proxy_start(&px);
 	o.socket = NULL;
@@ -825,6 +1057,7 @@ static void lost_commit_answer(int mode)
 	for (i = 0; i < 5; i++) {
 		snprintf(id, sizeof(id), "doubt-%d", i);
 		fill(&c, id);
+		with_streams(&c, legs, 2, 0);
 		cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
 	}
 	px.armed = mode;
@@ -849,6 +1082,12 @@ static void lost_commit_answer(int mode)
 	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
 	cr_assert_eq(vs_cdr_store__flush(s), 0);
 	cr_expect_eq(count_rows(), 6);
+	m = peek(); /* the streams once too, each with its CDR */
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c ON "
+			     "c.ID = r.cdr_ID WHERE c.call_id LIKE 'doubt-%'"),
+		     10);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"), 10);
+	mysql_close(m);
 	vs_cdr_store__close(s);
 	proxy_stop(&px);
 }
@@ -909,6 +1148,7 @@ Test(mysql_crash, kill9_exactly_once, .timeout = 300)
 	struct vs_mysql_opts o;
 	struct vs_mysql_stats st;
 	struct vs_cdr_store *s;
+	struct vs_cdr_leg legs[2];
 	unsigned next = 0, acked = 0, per_flush;
 	int r, status, killer_done = 0, kills = 4;
 	struct vs_cdr c;
@@ -926,6 +1166,7 @@ Test(mysql_crash, kill9_exactly_once, .timeout = 300)
 	s = vs_cdr_store__mysql(&o);
 	cr_assert(s);
 	fill(&c, "");
+	with_streams(&c, legs, 2, 0);
 	fflush(NULL);
 	child = fork();
 	cr_assert(child >= 0);
@@ -971,5 +1212,10 @@ Test(mysql_crash, kill9_exactly_once, .timeout = 300)
 		 "SELECT COUNT(*) FROM cdr WHERE call_id >= 'k00000000' AND "
 		 "call_id < 'k%08u' AND LENGTH(call_id) = 9", next);
 	cr_expect_eq(qint(m, sql), next);
+	/* Every CDR with its two streams, once. */
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"), 2 * (long long)next);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr c WHERE (SELECT COUNT(*) "
+			     "FROM cdr_rtp r WHERE r.cdr_ID = c.ID) = 2"),
+		     next);
 	mysql_close(m);
 }

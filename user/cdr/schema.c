@@ -129,54 +129,120 @@ const char *const vs_schema_indexes[] = {
 	NULL,
 };
 
-/* Joins head, one piece per column, tail; each piece printed with fmt
- * from the column name and type. */
-static char *build(const char *head, const char *fmt, const char *tail)
+/* Table cdr_rtp: one row per stream. Offsets are into struct vs_cdr_leg;
+ * the key columns cdr_ID and stream_index come first and are not listed
+ * (the stores bind them). */
+#define RCOL(n, t, k, f) \
+	{ n, t, VS_COL_##k, (uint32_t)offsetof(struct vs_cdr_leg, f), 0 }
+
+const struct vs_cdr_column vs_rtp_columns[] = {
+	RCOL("dir", "TINYINT", U8, dir),
+	RCOL("ssrc", "BIGINT", U32, ssrc),
+	RCOL("payload", "SMALLINT", U8, payload_type),
+	{ "codec", "VARCHAR(15)", VS_COL_STR,
+	  (uint32_t)offsetof(struct vs_cdr_leg, codec), LSTRLEN(codec) },
+	RCOL("clock_rate", "INTEGER", U32, clock_rate),
+	RCOL("saddr", "VARCHAR(45)", ADDR, src.addr),
+	RCOL("sport", "INTEGER", U16, src.port),
+	RCOL("daddr", "VARCHAR(45)", ADDR, dst.addr),
+	RCOL("dport", "INTEGER", U16, dst.port),
+	RCOL("first_us", "BIGINT", U64, first_us),
+	RCOL("last_us", "BIGINT", U64, last_us),
+	RCOL("ptime", "SMALLINT", U16, ptime_ms),
+	RCOL("received", "BIGINT", U64, packets),
+	RCOL("lost", "BIGINT", U64, lost),
+	RCOL("duplicates", "BIGINT", U64, duplicates),
+	RCOL("reordered", "BIGINT", U64, reordered),
+	RCOL("loss_perc", "DOUBLE", DOUBLE, loss_pct),
+	RCOL("avgjitter", "DOUBLE", DOUBLE, jitter_mean_ms),
+	RCOL("maxjitter", "DOUBLE", DOUBLE, jitter_max_ms),
+	RCOL("mos", "DOUBLE", DOUBLE, mos),
+	RCOL("rfactor", "DOUBLE", DOUBLE, r_factor),
+	RCOL("dtmf_events", "INTEGER", U32, dtmf_events),
+	RCOL("rtcp_packets", "INTEGER", U32, rtcp_packets),
+	RCOL("rtcp_reports", "INTEGER", U32, rtcp_reports),
+	RCOL("rtcp_loss", "BIGINT", I64, rtcp_lost),
+	RCOL("rtcp_maxfr", "DOUBLE", DOUBLE, rtcp_fraction_lost_max),
+	RCOL("rtcp_avgjitter", "DOUBLE", DOUBLE, rtcp_jitter_mean_ms),
+	RCOL("rtcp_maxjitter", "DOUBLE", DOUBLE, rtcp_jitter_max_ms),
+	RCOL("rtcp_avgrtd", "DOUBLE", DOUBLE, rtcp_rtt_mean_ms),
+	RCOL("rtcp_maxrtd", "DOUBLE", DOUBLE, rtcp_rtt_max_ms),
+};
+
+const size_t vs_rtp_n_columns =
+	sizeof(vs_rtp_columns) / sizeof(vs_rtp_columns[0]);
+
+/* Joins head, one piece per column of cols[0..n), tail; each piece
+ * printed with fmt from the separator, the column name and its type. */
+static char *build(const struct vs_cdr_column *cols, size_t n,
+		   const char *head, const char *fmt, const char *tail)
 {
-	size_t cap = strlen(head) + strlen(tail) + 1, n, i;
+	size_t cap = strlen(head) + strlen(tail) + 1, i;
 	char *s, *p;
 
-	for (i = 0; i < vs_cdr_n_columns; i++)
-		cap += strlen(fmt) + strlen(vs_cdr_columns[i].name) +
-		       strlen(vs_cdr_columns[i].sql_type);
+	for (i = 0; i < n; i++)
+		cap += strlen(fmt) + strlen(cols[i].name) +
+		       strlen(cols[i].sql_type);
 	s = malloc(cap);
 	if (!s)
 		return NULL;
 	p = s + sprintf(s, "%s", head);
-	for (i = 0; i < vs_cdr_n_columns; i++) {
-		n = (size_t)sprintf(p, fmt, i ? ",\n  " : "  ",
-				    vs_cdr_columns[i].name,
-				    vs_cdr_columns[i].sql_type);
-		p += n;
-	}
+	for (i = 0; i < n; i++)
+		p += sprintf(p, fmt, i ? ",\n  " : "  ", cols[i].name,
+			     cols[i].sql_type);
 	strcpy(p, tail);
 	return s;
 }
 
 char *vs_schema__create_cdr(void)
 {
-	return build("CREATE TABLE IF NOT EXISTS cdr (\n", "%s%s %s", "\n)");
+	return build(vs_cdr_columns, vs_cdr_n_columns,
+		     "CREATE TABLE IF NOT EXISTS cdr (\n", "%s%s %s", "\n)");
+}
+
+/* head + the columns + ") VALUES (?, ..., ?)" with extra more '?'. */
+static char *build_insert(const struct vs_cdr_column *cols, size_t n,
+			  const char *head, size_t extra)
+{
+	char *names, *sql;
+	size_t i, len;
+
+	/* "%.0s" consumes the type and prints nothing. */
+	names = build(cols, n, head, "%s%s%.0s", ") VALUES (");
+	if (!names)
+		return NULL;
+	len = strlen(names);
+	sql = realloc(names, len + 3 * (n + extra) + 2);
+	if (!sql) {
+		free(names);
+		return NULL;
+	}
+	for (i = 0; i < n + extra; i++)
+		len += (size_t)sprintf(sql + len, i ? ", ?" : "?");
+	strcpy(sql + len, ")");
+	return sql;
 }
 
 char *vs_schema__insert_cdr(void)
 {
-	char *cols, *sql;
-	size_t i, n;
+	return build_insert(vs_cdr_columns, vs_cdr_n_columns,
+			    "INSERT INTO cdr (", 0);
+}
 
-	/* "%.0s" consumes the type and prints nothing. */
-	cols = build("INSERT INTO cdr (", "%s%s%.0s", ") VALUES (");
-	if (!cols)
-		return NULL;
-	n = strlen(cols);
-	sql = realloc(cols, n + 3 * vs_cdr_n_columns + 2);
-	if (!sql) {
-		free(cols);
-		return NULL;
-	}
-	for (i = 0; i < vs_cdr_n_columns; i++)
-		n += (size_t)sprintf(sql + n, i ? ", ?" : "?");
-	strcpy(sql + n, ")");
-	return sql;
+char *vs_schema__create_rtp(void)
+{
+	return build(vs_rtp_columns, vs_rtp_n_columns,
+		     "CREATE TABLE IF NOT EXISTS cdr_rtp (\n"
+		     "  cdr_ID INTEGER NOT NULL,\n"
+		     "  stream_index INTEGER NOT NULL,\n",
+		     "%s%s %s",
+		     ",\n  PRIMARY KEY (cdr_ID, stream_index)\n)");
+}
+
+char *vs_schema__insert_rtp(void)
+{
+	return build_insert(vs_rtp_columns, vs_rtp_n_columns,
+			    "INSERT INTO cdr_rtp (cdr_ID, stream_index,", 2);
 }
 
 static void set_text(struct vs_sql_value *v, const char *s, size_t len)
@@ -236,10 +302,12 @@ static void text_value(const struct vs_cdr_column *col,
 	}
 }
 
-void vs_cdr_column__value(const struct vs_cdr_column *col,
-			  const struct vs_cdr *c, struct vs_sql_value *v)
+/* The value of col in the struct at base; c is the CDR for the kinds
+ * that need it (SINCE_CALL, HANGUP), NULL for a leg. */
+static void value_at(const struct vs_cdr_column *col, const void *base,
+		     const struct vs_cdr *c, struct vs_sql_value *v)
 {
-	const void *f = (const char *)c + col->off;
+	const void *f = (const char *)base + col->off;
 
 	v->type = VS_SQL_NULL;
 	switch (col->kind) {
@@ -269,10 +337,28 @@ void vs_cdr_column__value(const struct vs_cdr_column *col,
 		v->type = VS_SQL_DOUBLE;
 		v->d = *(const double *)f;
 		break;
+	case VS_COL_SINCE_CALL:
+	case VS_COL_HANGUP:
+	case VS_COL_END:
+		if (c)
+			text_value(col, c, f, v);
+		break;
 	default:
 		text_value(col, c, f, v);
 		break;
 	}
+}
+
+void vs_cdr_column__value(const struct vs_cdr_column *col,
+			  const struct vs_cdr *c, struct vs_sql_value *v)
+{
+	value_at(col, c, c, v);
+}
+
+void vs_rtp_column__value(const struct vs_cdr_column *col,
+			  const struct vs_cdr_leg *l, struct vs_sql_value *v)
+{
+	value_at(col, l, NULL, v);
 }
 
 const char *vs_schema__mysql_type(const struct vs_cdr_column *col, char *buf,
@@ -288,26 +374,44 @@ const char *vs_schema__mysql_type(const struct vs_cdr_column *col, char *buf,
 	return buf;
 }
 
-char *vs_schema__create_cdr_mysql(void)
+/* "CREATE TABLE IF NOT EXISTS name (head, <columns>, tail) ENGINE...". */
+static char *build_mysql(const struct vs_cdr_column *cols, size_t n,
+			 const char *head, const char *tail)
 {
-	static const char head[] =
-		"CREATE TABLE IF NOT EXISTS cdr (\n"
-		"  ID BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY";
-	static const char tail[] =
+	static const char engine[] =
 		"\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
-	size_t cap = sizeof(head) + sizeof(tail), i;
+	size_t cap = strlen(head) + strlen(tail) + sizeof(engine), i;
 	char type[48], *s, *p;
 
-	for (i = 0; i < vs_cdr_n_columns; i++)
-		cap += 5 + strlen(vs_cdr_columns[i].name) + sizeof(type);
+	for (i = 0; i < n; i++)
+		cap += 5 + strlen(cols[i].name) + sizeof(type);
 	s = malloc(cap);
 	if (!s)
 		return NULL;
 	p = s + sprintf(s, "%s", head);
-	for (i = 0; i < vs_cdr_n_columns; i++)
-		p += sprintf(p, ",\n  %s %s", vs_cdr_columns[i].name,
-			     vs_schema__mysql_type(&vs_cdr_columns[i], type,
+	for (i = 0; i < n; i++)
+		p += sprintf(p, ",\n  %s %s", cols[i].name,
+			     vs_schema__mysql_type(&cols[i], type,
 						   sizeof(type)));
-	strcpy(p, tail);
+	sprintf(p, "%s%s", tail, engine);
 	return s;
+}
+
+char *vs_schema__create_cdr_mysql(void)
+{
+	return build_mysql(vs_cdr_columns, vs_cdr_n_columns,
+			   "CREATE TABLE IF NOT EXISTS cdr (\n"
+			   "  ID BIGINT UNSIGNED NOT NULL AUTO_INCREMENT "
+			   "PRIMARY KEY", "");
+}
+
+/* Keyed by (cdr_ID, stream_index): rows cluster by call and arrive in key
+ * order, so InnoDB appends them and keeps no secondary index. */
+char *vs_schema__create_rtp_mysql(void)
+{
+	return build_mysql(vs_rtp_columns, vs_rtp_n_columns,
+			   "CREATE TABLE IF NOT EXISTS cdr_rtp (\n"
+			   "  cdr_ID BIGINT UNSIGNED NOT NULL,\n"
+			   "  stream_index INT UNSIGNED NOT NULL",
+			   ",\n  PRIMARY KEY (cdr_ID, stream_index)");
 }

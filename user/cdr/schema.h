@@ -72,6 +72,26 @@ const char *vs_schema__mysql_type(const struct vs_cdr_column *col, char *buf,
 				  size_t len);
 char *vs_schema__create_cdr_mysql(void);
 
+/* Table cdr_rtp (schema version 2): one row per element of
+ * vs_cdr.streams. Its first two columns, not in this list, are the key:
+ * cdr_ID (the cdr row: SQLite rowid, MariaDB ID) and stream_index (the
+ * position in streams, from 0); then these, read from struct vs_cdr_leg
+ * (offsets into it). Meaning: docs/cdr.md. */
+extern const struct vs_cdr_column vs_rtp_columns[];
+extern const size_t vs_rtp_n_columns;
+
+/* A cdr_rtp column's value from a leg (kinds that need the CDR, such as
+ * SINCE_CALL, give NULL). */
+void vs_rtp_column__value(const struct vs_cdr_column *col,
+			  const struct vs_cdr_leg *l, struct vs_sql_value *v);
+
+/* "CREATE TABLE IF NOT EXISTS cdr_rtp (...)" (SQLite; MariaDB dialect with
+ * the _mysql one) and "INSERT INTO cdr_rtp (cdr_ID, stream_index, ...)
+ * VALUES (?, ...)": malloc'd, NULL + errno. */
+char *vs_schema__create_rtp(void);
+char *vs_schema__create_rtp_mysql(void);
+char *vs_schema__insert_rtp(void);
+
 /* Statements run after the table exists (indexes), NULL-terminated. */
 extern const char *const vs_schema_indexes[];
 

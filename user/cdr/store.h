@@ -23,7 +23,7 @@ struct vs_cdr_store {
 	int check_exists_callid;
 };
 
-#define VS_SCHEMA_VERSION 1
+#define VS_SCHEMA_VERSION 2 /* 2: table cdr_rtp */
 
 /* SQLite file at path (created with its schema on first use; schema version
  * kept in table vs_schema, refused when newer than ours). NULL + errno. */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* MariaDB store. CDRs are formatted into one multi-row INSERT in memory and
- * sent in one transaction when the batch is full or on flush: one round trip
- * and one log sync per batch instead of per CDR. The batch text is kept until
+/* MariaDB store. CDRs and their streams are copied into column arrays in
+ * memory and sent, when the batch is full or on flush, in one transaction
+ * as two prepared INSERTs executed with array binding (the binary bulk
+ * protocol, COM_STMT_BULK_EXECUTE): one round trip per table and one log
+ * sync per batch, and the server parses no values. The batch is kept until
  * its COMMIT is acknowledged, so a batch lost with the connection is sent
  * again; a marker row (vs_writer) written in the same transaction tells,
  * after a reconnect, whether a COMMIT whose answer was lost did happen, so
@@ -32,15 +34,47 @@
 #define LOCK_WAIT_S 10			/* innodb_lock_wait_timeout */
 #define CALLID_LEN sizeof(((struct vs_cdr *)0)->call_id)
 
+/* One parameter of a prepared INSERT for every row of the batch
+ * (column-wise array binding): its values, indicators and, for strings,
+ * lengths, offsets into the text arena and the pointers made from them
+ * just before sending (the arena may move while the batch fills). */
+struct param {
+	enum enum_field_types type;	/* LONGLONG, DOUBLE or STRING */
+	char *block;			/* every array below, one allocation */
+	int64_t *i;
+	double *d;
+	char **ptr;
+	unsigned long *len;
+	uint32_t *off;
+	char *ind;			/* STMT_INDICATOR_NONE or _NULL */
+};
+
+/* One table's rows in the batch and its prepared INSERT. */
+struct table {
+	const struct vs_cdr_column *cols;
+	unsigned ncols, nkey;		/* nkey key params before the columns */
+	unsigned np;			/* nkey + ncols */
+	struct param *p;
+	MYSQL_BIND *bind;
+	MYSQL_STMT *st;			/* NULL until prepared on this link */
+	unsigned rows, cap;
+	size_t max_text;		/* text bytes of one row at most */
+};
+
 struct mysql_store {
 	struct vs_cdr_store base;	/* first: the ops get a pointer to it */
 	struct vs_mysql_opts o;		/* strings are our own copies */
 	char where[320];		/* "host:port" or "socket PATH", for logs */
 	MYSQL *db;			/* NULL while the database is down */
-	/* The batch: "INSERT INTO cdr (...) VALUES (...),(...)". */
-	char *sql;
-	size_t len, cap, head_len, max_row, batch_bytes;
-	unsigned rows;
+	/* The batch: table cdr (rows = CDRs), table cdr_rtp, the strings of
+	 * both, and for each cdr_rtp row the batch row of its CDR. */
+	struct table cdr, rtp;
+	char *text;
+	size_t text_len, text_cap, bytes, batch_bytes, max_row;
+	uint32_t *owner;
+	uint64_t *row_id;		/* cdr.ID of each batch row, at send */
+	unsigned call_id_col;
+	uint64_t autoinc_step;		/* @@auto_increment_increment */
 	uint64_t *id_hash;		/* per row, when check_exists_callid */
 	char (*ids)[CALLID_LEN];
 	int in_doubt;			/* a send failed: it may have committed */
@@ -61,7 +95,7 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* --- SQL text --------------------------------------------------------------- */
+/* --- text (Call-ID lookup, sensors) and UTF-8 ---------------------------- */
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
@@ -116,80 +150,232 @@ static char *put_text(char *p, const char *s, size_t n)
 	return p;
 }
 
-static char *put_int(char *p, int64_t v)
+/* Copies s[0..n) into d with every byte that is not part of valid UTF-8
+ * replaced by '?', as put_text does. Writes n bytes. */
+static void copy_utf8(char *d, const char *s, size_t n)
 {
-	char tmp[24];
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	int n = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
 
-	if (v < 0)
-		*p++ = '-';
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
-/* One row "(v,v,...)". NaN and infinities are NULL: MariaDB has neither. */
-static char *put_row(char *p, const struct vs_cdr *c)
-{
-	struct vs_sql_value v;
-	size_t i;
-
-	*p++ = '(';
-	for (i = 0; i < vs_cdr_n_columns; i++) {
-		if (i)
-			*p++ = ',';
-		vs_cdr_column__value(&vs_cdr_columns[i], c, &v);
-		if (v.type == VS_SQL_INT) {
-			p = put_int(p, v.i);
-		} else if (v.type == VS_SQL_DOUBLE && isfinite(v.d)) {
-			p += sprintf(p, "%.17g", v.d);
-		} else if (v.type == VS_SQL_TEXT) {
-			p = put_text(p, v.s, v.len);
+	while (i < n) {
+		k = utf8_seq(u + i, n - i);
+		if (k) {
+			memcpy(d + i, u + i, k);
+			i += k;
 		} else {
-			memcpy(p, "NULL", 4);
-			p += 4;
+			d[i++] = '?';
 		}
 	}
-	*p++ = ')';
-	return p;
 }
 
-/* The longest row put_row can write. */
-static size_t max_row_len(void)
-{
-	size_t i, n = 2;
+/* --- the batch in bound arrays ---------------------------------------------- */
 
-	for (i = 0; i < vs_cdr_n_columns; i++)
-		n += 1 + (vs_cdr_columns[i].kind == VS_COL_STR ?
-				  2 * vs_cdr_columns[i].len + 2 :
-				  sizeof(((struct vs_sql_value *)0)->buf) + 2);
-	return n;
+static enum enum_field_types param_type(enum vs_col_kind k)
+{
+	switch (k) {
+	case VS_COL_DOUBLE:
+	case VS_COL_SINCE_CALL:
+		return MYSQL_TYPE_DOUBLE;
+	case VS_COL_STR:
+	case VS_COL_ADDR:
+	case VS_COL_DATETIME:
+	case VS_COL_HANGUP:
+	case VS_COL_END:
+		return MYSQL_TYPE_STRING;
+	default:
+		return MYSQL_TYPE_LONGLONG;
+	}
 }
 
-/* "INSERT INTO cdr (c1,c2,...) VALUES " into s->sql. */
-static int build_head(struct mysql_store *s)
+/* (Re)allocates p's arrays for cap rows, keeping the first `keep`. */
+static int param_alloc(struct param *p, unsigned cap, unsigned keep)
 {
-	size_t i, n = 64;
-	char *p;
+	size_t n = cap, vsz;
+	struct param q = *p;
+	char *b;
 
-	for (i = 0; i < vs_cdr_n_columns; i++)
-		n += strlen(vs_cdr_columns[i].name) + 1;
-	s->max_row = max_row_len();
-	s->cap = n + s->o.batch_bytes + s->max_row + 16;
-	s->sql = malloc(s->cap);
-	if (!s->sql)
+	vsz = p->type == MYSQL_TYPE_STRING ?
+		      sizeof(char *) + sizeof(unsigned long) + sizeof(uint32_t) :
+		      sizeof(int64_t);
+	b = malloc(n * (vsz + 1));
+	if (!b)
 		return -ENOMEM;
-	p = s->sql + sprintf(s->sql, "INSERT INTO cdr (");
-	for (i = 0; i < vs_cdr_n_columns; i++)
-		p += sprintf(p, "%s%s", i ? "," : "", vs_cdr_columns[i].name);
-	p += sprintf(p, ") VALUES ");
-	s->head_len = s->len = (size_t)(p - s->sql);
+	q.block = b;
+	if (p->type == MYSQL_TYPE_STRING) {
+		q.ptr = (char **)b;
+		q.len = (unsigned long *)(b + n * sizeof(char *));
+		q.off = (uint32_t *)(q.len + n);
+		q.ind = (char *)(q.off + n);
+		if (keep) {
+			memcpy(q.len, p->len, keep * sizeof(*q.len));
+			memcpy(q.off, p->off, keep * sizeof(*q.off));
+		}
+	} else {
+		q.i = (int64_t *)b;
+		q.d = (double *)b; /* one of the two is used */
+		q.ind = b + n * sizeof(int64_t);
+		if (keep)
+			memcpy(b, p->block, keep * sizeof(int64_t));
+	}
+	if (keep)
+		memcpy(q.ind, p->ind, keep);
+	free(p->block);
+	*p = q;
 	return 0;
+}
+
+static int table_grow(struct table *t, unsigned cap)
+{
+	unsigned k;
+	int err = 0;
+
+	for (k = 0; k < t->np && !err; k++)
+		err = param_alloc(&t->p[k], cap, t->rows);
+	if (!err)
+		t->cap = cap;
+	return err;
+}
+
+/* Sets up t for the columns cols[0..n) after nkey integer key params. */
+static int table_init(struct table *t, const struct vs_cdr_column *cols,
+		      unsigned n, unsigned nkey, unsigned cap)
+{
+	unsigned k;
+
+	t->cols = cols;
+	t->ncols = n;
+	t->nkey = nkey;
+	t->np = nkey + n;
+	t->p = calloc(t->np, sizeof(*t->p));
+	t->bind = calloc(t->np, sizeof(*t->bind));
+	if (!t->p || !t->bind)
+		return -ENOMEM;
+	for (k = 0; k < t->np; k++) {
+		t->p[k].type = k < nkey ? MYSQL_TYPE_LONGLONG :
+					  param_type(cols[k - nkey].kind);
+		if (k >= nkey && t->p[k].type == MYSQL_TYPE_STRING)
+			t->max_text += cols[k - nkey].kind == VS_COL_STR ?
+					       cols[k - nkey].len :
+					       sizeof(((struct vs_sql_value *)0)->buf);
+	}
+	return table_grow(t, cap);
+}
+
+static void table_free(struct table *t)
+{
+	unsigned k;
+
+	for (k = 0; t->p && k < t->np; k++)
+		free(t->p[k].block);
+	free(t->p);
+	free(t->bind);
+}
+
+/* Makes room in the text arena for `more` bytes. */
+static int text_reserve(struct mysql_store *s, size_t more)
+{
+	size_t cap = s->text_cap ? s->text_cap : 65536;
+	char *t;
+
+	while (cap < s->text_len + more)
+		cap *= 2;
+	if (cap == s->text_cap)
+		return 0;
+	t = realloc(s->text, cap);
+	if (!t)
+		return -ENOMEM;
+	s->text = t;
+	s->text_cap = cap;
+	return 0;
+}
+
+/* Row r of parameter p gets v; the arena has room (text_reserve). NaN and
+ * infinities are NULL: MariaDB has neither. */
+static void put_value(struct mysql_store *s, struct param *p, unsigned r,
+		      const struct vs_sql_value *v)
+{
+	p->ind[r] = STMT_INDICATOR_NONE;
+	if (v->type == VS_SQL_INT && p->type == MYSQL_TYPE_LONGLONG) {
+		p->i[r] = v->i;
+		s->bytes += 9;
+	} else if (v->type == VS_SQL_DOUBLE && p->type == MYSQL_TYPE_DOUBLE &&
+		   isfinite(v->d)) {
+		p->d[r] = v->d;
+		s->bytes += 9;
+	} else if (v->type == VS_SQL_TEXT && p->type == MYSQL_TYPE_STRING) {
+		copy_utf8(s->text + s->text_len, v->s, v->len);
+		p->off[r] = (uint32_t)s->text_len;
+		p->len[r] = v->len;
+		s->text_len += v->len;
+		s->bytes += 4 + v->len;
+	} else {
+		p->ind[r] = STMT_INDICATOR_NULL;
+		s->bytes += 1;
+	}
+}
+
+/* Adds c and its streams to the batch. 0 or -ENOMEM (nothing added). */
+static int batch_add(struct mysql_store *s, const struct vs_cdr *c)
+{
+	uint32_t n = c->streams ? c->n_streams : 0, k;
+	struct vs_sql_value v;
+	unsigned r, i;
+	uint32_t *o;
+
+	if (s->rtp.rows + n > s->rtp.cap) {
+		if (table_grow(&s->rtp, (s->rtp.rows + n) * 2))
+			return -ENOMEM;
+		o = realloc(s->owner, s->rtp.cap * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		s->owner = o;
+	}
+	if (text_reserve(s, s->cdr.max_text + (size_t)n * s->rtp.max_text))
+		return -ENOMEM;
+	r = s->cdr.rows++;
+	for (i = 0; i < s->cdr.ncols; i++) {
+		vs_cdr_column__value(&vs_cdr_columns[i], c, &v);
+		put_value(s, &s->cdr.p[i], r, &v);
+	}
+	for (k = 0; k < n; k++) {
+		r = s->rtp.rows++;
+		s->owner[r] = s->cdr.rows - 1;
+		s->rtp.p[0].ind[r] = STMT_INDICATOR_NONE; /* cdr_ID: at send */
+		s->rtp.p[1].ind[r] = STMT_INDICATOR_NONE;
+		s->rtp.p[1].i[r] = k;
+		s->bytes += 18;
+		for (i = 0; i < s->rtp.ncols; i++) {
+			vs_rtp_column__value(&vs_rtp_columns[i], &c->streams[k],
+					     &v);
+			put_value(s, &s->rtp.p[2 + i], r, &v);
+		}
+	}
+	return 0;
+}
+
+/* Rows from..from+n-1 of t bound as one array execution. */
+static void bind_rows(struct mysql_store *s, struct table *t, unsigned from,
+		      unsigned n)
+{
+	struct param *p;
+	MYSQL_BIND *b;
+	unsigned k, r;
+
+	for (k = 0; k < t->np; k++) {
+		p = &t->p[k];
+		b = &t->bind[k];
+		memset(b, 0, sizeof(*b));
+		b->buffer_type = p->type;
+		b->u.indicator = p->ind + from;
+		if (p->type == MYSQL_TYPE_STRING) {
+			for (r = from; r < from + n; r++)
+				p->ptr[r] = s->text + p->off[r];
+			b->buffer = p->ptr + from;
+			b->length = p->len + from;
+		} else {
+			b->buffer = p->i + from;
+		}
+	}
 }
 
 /* --- connection ------------------------------------------------------------- */
@@ -252,7 +438,8 @@ static void set_options(struct mysql_store *s, MYSQL *m)
 	mysql_optionsv(m, MYSQL_INIT_COMMAND, init);
 }
 
-/* A batch must fit in one packet of the server's max_allowed_packet. */
+/* A batch must fit in one packet of the server's max_allowed_packet. Also
+ * reads the auto-increment step, for the IDs of a batch (batch_ids). */
 static void fit_packet(struct mysql_store *s)
 {
 	size_t room, pkt = 0;
@@ -260,6 +447,7 @@ static void fit_packet(struct mysql_store *s)
 	MYSQL_ROW row;
 
 	s->batch_bytes = s->o.batch_bytes;
+	s->autoinc_step = 1;
 	if (mysql_query(s->db, "SELECT @@max_allowed_packet"))
 		return;
 	r = mysql_store_result(s->db);
@@ -267,9 +455,15 @@ static void fit_packet(struct mysql_store *s)
 	if (row && row[0])
 		pkt = strtoul(row[0], NULL, 10);
 	mysql_free_result(r);
-	room = pkt > s->head_len + s->max_row + 4096 ?
-		       pkt - s->head_len - s->max_row - 4096 :
-		       1;
+	s->autoinc_step = 1;
+	if (!mysql_query(s->db, "SELECT @@auto_increment_increment")) {
+		r = mysql_store_result(s->db);
+		row = r ? mysql_fetch_row(r) : NULL;
+		if (row && row[0] && strtoull(row[0], NULL, 10))
+			s->autoinc_step = strtoull(row[0], NULL, 10);
+		mysql_free_result(r);
+	}
+	room = pkt > s->max_row + 4096 ? pkt - s->max_row - 4096 : 1;
 	if (pkt && room < s->batch_bytes)
 		s->batch_bytes = room;
 }
@@ -300,6 +494,19 @@ static int db_connect(struct mysql_store *s, const char **cause, char *msg,
 	return 0;
 }
 
+/* Closes the connection and the statements prepared on it. */
+static void drop_db(struct mysql_store *s)
+{
+	if (s->cdr.st)
+		mysql_stmt_close(s->cdr.st);
+	if (s->rtp.st)
+		mysql_stmt_close(s->rtp.st);
+	s->cdr.st = s->rtp.st = NULL;
+	if (s->db)
+		mysql_close(s->db);
+	s->db = NULL;
+}
+
 /* The connection failed (or could not be made): drop it, wait before the
  * next try (doubling up to retry_max_ms), and say so once, then every 30 s. */
 static void went_down(struct mysql_store *s, const char *what,
@@ -309,10 +516,7 @@ static void went_down(struct mysql_store *s, const char *what,
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "%s", why); /* why may be in s->db */
-	if (s->db) {
-		mysql_close(s->db);
-		s->db = NULL;
-	}
+	drop_db(s);
 	s->attempts++;
 	if (!s->down_since_us) {
 		/* A link that comes back only to fail again keeps backing
@@ -418,23 +622,164 @@ static int ensure_up(struct mysql_store *s)
 	s->down_since_us = 0;
 	s->attempts = 0;
 	s->next_try_us = 0;
-	return s->rows ? send_batch(s) : 0;
+	return s->cdr.rows ? send_batch(s) : 0;
 }
 
 /* --- the batch -------------------------------------------------------------- */
 
 static void batch_reset(struct mysql_store *s)
 {
-	s->len = s->head_len;
-	s->rows = 0;
+	s->cdr.rows = s->rtp.rows = 0;
+	s->text_len = s->bytes = 0;
 	s->in_doubt = 0;
 	s->batch_no++;
 }
 
 static int batch_full(const struct mysql_store *s)
 {
-	return s->rows >= s->o.batch_rows ||
-	       s->len - s->head_len >= s->batch_bytes;
+	return s->cdr.rows >= s->o.batch_rows || s->bytes >= s->batch_bytes;
+}
+
+/* A statement failed: like query(), 0 is never returned. */
+static int stmt_fail(struct mysql_store *s, MYSQL_STMT *st, const char *what)
+{
+	unsigned e = mysql_stmt_errno(st);
+
+	if (conn_lost(e)) {
+		went_down(s, "connection lost", mysql_stmt_error(st));
+		return -EAGAIN;
+	}
+	vs_err("mariadb %s: %s: %s", s->where, what, mysql_stmt_error(st));
+	return e == ER_LOCK_WAIT_TIMEOUT || e == ER_LOCK_DEADLOCK ? -EBUSY :
+								    -EIO;
+}
+
+/* The INSERT of t, prepared once per connection. */
+static int prepare(struct mysql_store *s, struct table *t, char *sql)
+{
+	int err = 0;
+
+	if (!sql)
+		return -ENOMEM;
+	t->st = mysql_stmt_init(s->db);
+	if (!t->st)
+		err = -ENOMEM;
+	else if (mysql_stmt_prepare(t->st, sql, (unsigned long)strlen(sql)))
+		err = stmt_fail(s, t->st, "prepare");
+	free(sql);
+	if (err && t->st) {
+		mysql_stmt_close(t->st);
+		t->st = NULL;
+	}
+	return err;
+}
+
+static int prepare_all(struct mysql_store *s)
+{
+	int err = 0;
+
+	if (!s->cdr.st)
+		err = prepare(s, &s->cdr, vs_schema__insert_cdr());
+	if (!err && !s->rtp.st)
+		err = prepare(s, &s->rtp, vs_schema__insert_rtp());
+	return err;
+}
+
+/* Sends rows from..from+n-1 of t in one execution. */
+static int execute(struct mysql_store *s, struct table *t, unsigned from,
+		   unsigned n, const char *what)
+{
+	unsigned size = n;
+
+	bind_rows(s, t, from, n);
+	if (mysql_stmt_attr_set(t->st, STMT_ATTR_ARRAY_SIZE, &size) ||
+	    mysql_stmt_bind_param(t->st, t->bind) || mysql_stmt_execute(t->st))
+		return stmt_fail(s, t->st, what);
+	return 0;
+}
+
+/* 1 when the cdr rows with IDs row_id[] hold the batch's Call-IDs in
+ * order, 0 when not, or -errno. */
+static int ids_match(struct mysql_store *s)
+{
+	struct param *p = &s->cdr.p[s->call_id_col];
+	unsigned long *len;
+	unsigned r = 0, n = s->cdr.rows;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char sql[128];
+	int err, ok = 1;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT call_id FROM cdr WHERE ID BETWEEN %llu AND %llu "
+		 "ORDER BY ID", (unsigned long long)s->row_id[0],
+		 (unsigned long long)s->row_id[n - 1]);
+	err = exec(s, sql);
+	res = err ? NULL : mysql_store_result(s->db);
+	if (!res)
+		return err ? err : -EIO;
+	while (ok && (row = mysql_fetch_row(res))) {
+		len = mysql_fetch_lengths(res);
+		ok = r < n && row[0] && len[0] == p->len[r] &&
+		     !memcmp(row[0], s->text + p->off[r], len[0]);
+		r++;
+	}
+	mysql_free_result(res);
+	return ok && r == n;
+}
+
+/* The ID of every CDR of the batch, for cdr_rtp.cdr_ID. One array
+ * execution gets its first ID only; the others follow by the
+ * auto-increment step when no other writer took IDs in between, which
+ * InnoDB does not promise for array executions (nor with
+ * innodb_autoinc_lock_mode = 2). So the Call-IDs are read back by ID: if
+ * they differ, 1 is returned and the caller sends the CDRs one by one. */
+static int batch_ids(struct mysql_store *s)
+{
+	uint64_t first = mysql_stmt_insert_id(s->cdr.st);
+	unsigned r;
+	int ok;
+
+	for (r = 0; r < s->cdr.rows; r++)
+		s->row_id[r] = first + r * s->autoinc_step;
+	if (!s->rtp.rows)
+		return 0; /* nobody needs them */
+	ok = ids_match(s);
+	return ok < 0 ? ok : !ok;
+}
+
+/* The CDRs one by one, each with its own ID. */
+static int insert_one_by_one(struct mysql_store *s)
+{
+	unsigned r;
+	int err = 0;
+
+	for (r = 0; r < s->cdr.rows && !err; r++) {
+		err = execute(s, &s->cdr, r, 1, "insert cdr");
+		s->row_id[r] = mysql_stmt_insert_id(s->cdr.st);
+	}
+	return err;
+}
+
+/* Inserts the batch into both tables (in the open transaction). 1 when
+ * the IDs of the array execution cannot be used (see batch_ids). */
+static int insert_rows(struct mysql_store *s, int one_by_one)
+{
+	struct param *id = &s->rtp.p[0];
+	unsigned r;
+	int err;
+
+	if (one_by_one)
+		err = insert_one_by_one(s);
+	else
+		err = execute(s, &s->cdr, 0, s->cdr.rows, "insert cdr");
+	if (!err && !one_by_one)
+		err = batch_ids(s);
+	if (err || !s->rtp.rows)
+		return err;
+	for (r = 0; r < s->rtp.rows; r++)
+		id->i[r] = (int64_t)s->row_id[s->owner[r]];
+	return execute(s, &s->rtp, 0, s->rtp.rows, "insert cdr_rtp");
 }
 
 /* After a reconnect: 1 when the held batch did commit before the
@@ -454,12 +799,14 @@ static int committed_already(struct mysql_store *s)
 }
 
 /* BEGIN, marker first (see committed_already), rows, COMMIT. */
-static int run_batch(struct mysql_store *s)
+static int run_batch(struct mysql_store *s, int one_by_one)
 {
 	char mark[192];
 	int err, done = 0;
 
-	err = exec(s, "START TRANSACTION");
+	err = prepare_all(s);
+	if (!err)
+		err = exec(s, "START TRANSACTION");
 	if (!err && s->in_doubt) {
 		done = committed_already(s);
 		err = done < 0 ? done : 0;
@@ -475,17 +822,17 @@ static int run_batch(struct mysql_store *s)
 			 (unsigned long long)s->batch_no);
 		err = exec(s, mark);
 	}
-	if (!err && !done) {
-		err = query(s, s->sql, s->len);
-		if (err && err != -EAGAIN)
-			vs_err("mariadb %s: insert of %u CDRs: %s", s->where,
-			       s->rows, mysql_error(s->db));
+	if (!err && !done)
+		err = insert_rows(s, one_by_one);
+	if (err == 1) {
+		mysql_query(s->db, "ROLLBACK");
+		return run_batch(s, 1);
 	}
 	if (!err)
 		err = exec(s, "COMMIT");
 	if (err == -EAGAIN)
 		s->in_doubt = 1; /* maybe the COMMIT got there */
-	else if (err)
+	else if (err && s->db)
 		mysql_query(s->db, "ROLLBACK");
 	return err ? err : done;
 }
@@ -493,7 +840,7 @@ static int run_batch(struct mysql_store *s)
 /* Sends the batch; keeps it when that fails. 0 or -EAGAIN. */
 static int send_batch(struct mysql_store *s)
 {
-	unsigned rows = s->rows;
+	unsigned rows = s->cdr.rows;
 	int err, doubt = s->in_doubt;
 
 	if (!rows)
@@ -502,7 +849,7 @@ static int send_batch(struct mysql_store *s)
 		return ensure_up(s); /* which sends the batch once connected */
 	if (now_us() < s->next_try_us)
 		return -EAGAIN;
-	err = run_batch(s);
+	err = run_batch(s, 0);
 	if (err < 0) {
 		if (s->db) /* refused by the server: do not hammer it */
 			s->next_try_us = now_us() +
@@ -533,7 +880,7 @@ static int callid_exists(struct mysql_store *s, const struct vs_cdr *c,
 	int err;
 	int64_t found;
 
-	for (i = 0; i < s->rows; i++)
+	for (i = 0; i < s->cdr.rows; i++)
 		if (s->id_hash[i] == h && !strncmp(s->ids[i], c->call_id, n) &&
 		    !s->ids[i][n])
 			return 1;
@@ -569,14 +916,15 @@ static int mysql_insert(struct vs_cdr_store *base, const struct vs_cdr *c)
 			s->st.skipped++;
 			return 1;
 		}
-		s->id_hash[s->rows] = h;
-		memcpy(s->ids[s->rows], c->call_id, n);
-		s->ids[s->rows][n < CALLID_LEN ? n : CALLID_LEN - 1] = '\0';
+		s->id_hash[s->cdr.rows] = h;
+		memcpy(s->ids[s->cdr.rows], c->call_id, n);
+		s->ids[s->cdr.rows][n < CALLID_LEN ? n : CALLID_LEN - 1] = '\0';
 	}
-	if (s->rows)
-		s->sql[s->len++] = ',';
-	s->len = (size_t)(put_row(s->sql + s->len, c) - s->sql);
-	s->rows++;
+	if (batch_add(s, c)) {
+		vs_err("mariadb %s: out of memory for a CDR with %u streams",
+		       s->where, c->n_streams);
+		goto refused;
+	}
 	if (batch_full(s))
 		send_batch(s); /* on failure the batch is held: still ours */
 	return 0;
@@ -594,12 +942,15 @@ static void mysql_close_store(struct vs_cdr_store *base)
 {
 	struct mysql_store *s = (struct mysql_store *)base;
 
-	if (s->rows && s->sql && send_batch(s))
+	if (s->cdr.rows && send_batch(s))
 		vs_err("mariadb %s: closing with %u CDRs not committed (they "
-		       "were never acknowledged)", s->where, s->rows);
-	if (s->db)
-		mysql_close(s->db);
-	free(s->sql);
+		       "were never acknowledged)", s->where, s->cdr.rows);
+	drop_db(s);
+	table_free(&s->cdr);
+	table_free(&s->rtp);
+	free(s->text);
+	free(s->owner);
+	free(s->row_id);
 	free(s->id_hash);
 	free(s->ids);
 	free((char *)s->o.host);
@@ -721,6 +1072,12 @@ static int create_tables(struct mysql_store *s)
 	free(sql);
 	if (!err)
 		err = add_missing_columns(s);
+	sql = err ? NULL : vs_schema__create_rtp_mysql();
+	if (!err && !sql)
+		err = -ENOMEM;
+	if (!err)
+		err = exec(s, sql);
+	free(sql);
 	for (t = vs_schema_indexes; !err && *t; t++)
 		err = exec(s, *t);
 	for (t = extra_tables; !err && *t; t++)
@@ -808,10 +1165,25 @@ static int copy_opts(struct mysql_store *s, const struct vs_mysql_opts *o)
 
 static int alloc_batch(struct mysql_store *s)
 {
-	int err = build_head(s);
+	unsigned n = s->o.batch_rows, i;
+	int err;
 
-	if (err || !s->base.check_exists_callid)
-		return err;
+	err = table_init(&s->cdr, vs_cdr_columns, (unsigned)vs_cdr_n_columns,
+			 0, n);
+	if (!err)
+		err = table_init(&s->rtp, vs_rtp_columns,
+				 (unsigned)vs_rtp_n_columns, 2, 2 * n);
+	s->owner = calloc(2 * (size_t)n, sizeof(*s->owner));
+	s->row_id = calloc(n, sizeof(*s->row_id));
+	if (err || !s->owner || !s->row_id)
+		return -ENOMEM;
+	for (i = 0; i < vs_cdr_n_columns; i++)
+		if (!strcmp(vs_cdr_columns[i].name, "call_id"))
+			s->call_id_col = i;
+	/* The longest CDR row: its text and 9 bytes per other value. */
+	s->max_row = s->cdr.max_text + 9 * vs_cdr_n_columns;
+	if (!s->base.check_exists_callid)
+		return 0;
 	s->id_hash = calloc(s->o.batch_rows, sizeof(*s->id_hash));
 	s->ids = calloc(s->o.batch_rows, sizeof(*s->ids));
 	return s->id_hash && s->ids ? 0 : -ENOMEM;

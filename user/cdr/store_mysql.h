@@ -34,7 +34,7 @@ struct vs_mysql_opts {
 	int check_exists_callid;
 	/* Tuning; 0 = the default in brackets. */
 	unsigned batch_rows;	/* rows per transaction [1000] */
-	unsigned batch_bytes;	/* SQL bytes per transaction [4 MiB, capped by
+	unsigned batch_bytes;	/* bound bytes per transaction [4 MiB, capped by
 				 * the server's max_allowed_packet] */
 	unsigned timeout_s;	/* connect, read and write timeout [5] */
 	unsigned retry_min_ms;	/* first reconnect delay [200] */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* SQLite store: one file, WAL journal, the cdr table of cdr/schema.c.
+/* SQLite store: one file, WAL journal, the cdr and cdr_rtp tables of
+ * cdr/schema.c.
  * Inserts go into an open transaction committed by flush or every
  * SQLITE_BATCH rows, because a commit per row costs an fsync per call. */
 #include <errno.h>
@@ -19,6 +20,7 @@ struct sqlite_store {
 	struct vs_cdr_store base;	/* first: the ops get a pointer to it */
 	sqlite3 *db;
 	sqlite3_stmt *insert;
+	sqlite3_stmt *insert_rtp;
 	sqlite3_stmt *exists;		/* by call_id */
 	unsigned pending;		/* rows in the open transaction */
 	char *path;
@@ -81,6 +83,18 @@ static int commit(struct sqlite_store *s)
 	return err;
 }
 
+static int bind_value(sqlite3_stmt *st, int col, const struct vs_sql_value *v)
+{
+	if (v->type == VS_SQL_INT)
+		return sqlite3_bind_int64(st, col, v->i);
+	if (v->type == VS_SQL_DOUBLE)
+		return sqlite3_bind_double(st, col, v->d);
+	if (v->type == VS_SQL_TEXT)
+		return sqlite3_bind_text(st, col, v->s, (int)v->len,
+					 SQLITE_TRANSIENT);
+	return sqlite3_bind_null(st, col);
+}
+
 static int bind_cdr(struct sqlite_store *s, const struct vs_cdr *c)
 {
 	struct vs_sql_value v;
@@ -88,20 +102,53 @@ static int bind_cdr(struct sqlite_store *s, const struct vs_cdr *c)
 	int rc = SQLITE_OK;
 
 	for (i = 0; i < vs_cdr_n_columns && rc == SQLITE_OK; i++) {
-		int col = (int)i + 1;
-
 		vs_cdr_column__value(&vs_cdr_columns[i], c, &v);
-		if (v.type == VS_SQL_INT)
-			rc = sqlite3_bind_int64(s->insert, col, v.i);
-		else if (v.type == VS_SQL_DOUBLE)
-			rc = sqlite3_bind_double(s->insert, col, v.d);
-		else if (v.type == VS_SQL_TEXT)
-			rc = sqlite3_bind_text(s->insert, col, v.s, (int)v.len,
-					       SQLITE_TRANSIENT);
-		else
-			rc = sqlite3_bind_null(s->insert, col);
+		rc = bind_value(s->insert, (int)i + 1, &v);
 	}
 	return rc == SQLITE_OK ? 0 : fail(s, "bind", rc);
+}
+
+/* The cdr_rtp rows of the CDR just inserted as rowid id. */
+static int insert_streams(struct sqlite_store *s, const struct vs_cdr *c,
+			  sqlite3_int64 id)
+{
+	struct vs_sql_value v;
+	uint32_t k;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	for (k = 0; c->streams && k < c->n_streams && rc == SQLITE_OK; k++) {
+		rc = sqlite3_bind_int64(s->insert_rtp, 1, id);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(s->insert_rtp, 2, k);
+		for (i = 0; i < vs_rtp_n_columns && rc == SQLITE_OK; i++) {
+			vs_rtp_column__value(&vs_rtp_columns[i],
+					     &c->streams[k], &v);
+			rc = bind_value(s->insert_rtp, (int)i + 3, &v);
+		}
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(s->insert_rtp);
+		sqlite3_reset(s->insert_rtp);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	return rc == SQLITE_OK ? 0 : fail(s, "insert cdr_rtp", rc);
+}
+
+/* A CDR is stored with all its streams or not at all: after a failed
+ * stream row, its CDR and the streams already written go again. */
+static void undo_cdr(struct sqlite_store *s, sqlite3_int64 id)
+{
+	char sql[96];
+
+	if (sqlite3_get_autocommit(s->db))
+		return; /* the transaction was rolled back: nothing to undo */
+	snprintf(sql, sizeof(sql), "DELETE FROM cdr_rtp WHERE cdr_ID = %lld",
+		 (long long)id);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	snprintf(sql, sizeof(sql), "DELETE FROM cdr WHERE rowid = %lld",
+		 (long long)id);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 }
 
 /* 1 when a CDR with this Call-ID is stored (committed or pending). */
@@ -124,6 +171,7 @@ static int callid_exists(struct sqlite_store *s, const struct vs_cdr *c)
 static int sqlite_insert(struct vs_cdr_store *base, const struct vs_cdr *c)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
+	sqlite3_int64 id;
 	int err, rc;
 
 	if (!s->pending) {
@@ -149,6 +197,14 @@ static int sqlite_insert(struct vs_cdr_store *base, const struct vs_cdr *c)
 			s->pending = 0;
 		return err;
 	}
+	id = sqlite3_last_insert_rowid(s->db);
+	err = insert_streams(s, c, id);
+	if (err) {
+		undo_cdr(s, id);
+		if (sqlite3_get_autocommit(s->db))
+			s->pending = 0;
+		return err;
+	}
 	return s->pending >= SQLITE_BATCH ? commit(s) : 0;
 }
 
@@ -164,6 +220,7 @@ static void sqlite_close(struct vs_cdr_store *base)
 	if (s->db)
 		commit(s);
 	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->insert_rtp);
 	sqlite3_finalize(s->exists);
 	sqlite3_close(s->db);
 	free(s->path);
@@ -196,6 +253,8 @@ static int stored_version(struct sqlite_store *s)
 	return v;
 }
 
+/* Also the migration: version 1 lacks only cdr_rtp, which IF NOT EXISTS
+ * adds. */
 static int create_tables(struct sqlite_store *s)
 {
 	const char *const *idx;
@@ -205,6 +264,12 @@ static int create_tables(struct sqlite_store *s)
 	if (!sql)
 		return -ENOMEM;
 	err = exec(s, sql);
+	free(sql);
+	sql = err ? NULL : vs_schema__create_rtp();
+	if (!err && !sql)
+		err = -ENOMEM;
+	if (!err)
+		err = exec(s, sql);
 	free(sql);
 	for (idx = vs_schema_indexes; !err && *idx; idx++)
 		err = exec(s, *idx);
@@ -256,6 +321,13 @@ static int prepare(struct sqlite_store *s)
 	free(sql);
 	if (rc != SQLITE_OK)
 		return fail(s, "prepare insert", rc);
+	sql = vs_schema__insert_rtp();
+	if (!sql)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &s->insert_rtp, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return fail(s, "prepare insert cdr_rtp", rc);
 	rc = sqlite3_prepare_v2(s->db,
 				"SELECT 1 FROM cdr WHERE call_id = ? LIMIT 1",
 				-1, &s->exists, NULL);
