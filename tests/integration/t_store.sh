@@ -24,5 +24,10 @@ n=$(sqlite3 "$db" "SELECT count(*) FROM cdr")
 grep -q "^pipeline.cdr_skipped 8" "$TMP/log" || fail "skips not counted"
 ok "cdr_check_exists_callid skips known Call-IDs (8 skipped)"
 v=$(sqlite3 "$db" "SELECT max(version) FROM vs_schema")
-[ "$v" = 1 ] || fail "schema version $v"
-ok "schema version $v"
+[ "$v" = 2 ] || fail "schema version $v, want 2"
+# Every stream of every call, once per stored CDR (3 runs stored 16 CDRs:
+# twice the 8 calls).
+want=$(python3 -c 'import json,sys; print(2 * sum(len(json.loads(l)["streams"]) for l in open(sys.argv[1])))' "$TMP/c.json")
+n=$(sqlite3 "$db" "SELECT count(*) FROM cdr_rtp")
+[ "$n" = "$want" ] || fail "cdr_rtp has $n rows, want $want"
+ok "schema version $v; $n stream rows in cdr_rtp"
