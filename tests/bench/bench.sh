@@ -60,3 +60,7 @@ printf 'call table at peak: %s bytes for %s active calls = %.0f bytes/call (size
 	"$peak" "$atpeak" "$(echo "$peak / $atpeak" | bc -l)" \
 	"$(stat mem.sizeof_call)" "$(stat mem.sizeof_stream)"
 echo "CDRs: $(stat pipeline.cdrs); RTP matched: $(stat call.rtp_packets); pcap frames written: $(awk '$1 == "spool.frames_written" {print $2}' "$work/voxsense (call pcaps).err")"
+
+# The kernel capture modes side by side on live traffic through a veth pair
+# in private namespaces (root only; docs/bench.md).
+"$(dirname "$0")/bench_capture.sh" "$bin"
