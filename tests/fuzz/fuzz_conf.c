@@ -51,6 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vs_log_set_level(VS_LOG_ERR);
 	vs_conf__init(c);
 	if (load_bytes(c, data, size) == 0) {
+		/* Passwords are never printed, so they cannot round-trip:
+		 * compare everything else. */
+		c->mysql.password[0] = '\0';
+		c->chan.password[0] = '\0';
 		first = print_text(c, &n1);
 		vs_conf__init(d);
 		if (load_bytes(d, first, n1) != 0)

@@ -724,27 +724,27 @@ Test(conf, interface_too_long)
 
 Test(conf, later_keys_accepted_and_printed)
 {
-	struct loaded *l = load("server_bind = 0.0.0.0\n"
-				"server_bind_port = 60024\n"
-				"Server_Bind = 10.0.0.1\n"
+	struct loaded *l = load("managerip = 0.0.0.0\n"
+				"managerport = 5029\n"
+				"ManagerIP = 10.0.0.1\n"
 				"mysqltable = cdr\n");
 	char want[1024];
 	char *text;
 
 	cr_assert_eq(l->rc, 0);
 	snprintf(want, sizeof(want),
-		 "voxsense: info: %s:1: key 'server_bind' accepted, not used "
+		 "voxsense: info: %s:1: key 'managerip' accepted, not used "
 		 "yet\n"
-		 "voxsense: info: %s:2: key 'server_bind_port' accepted, not "
+		 "voxsense: info: %s:2: key 'managerport' accepted, not "
 		 "used yet\n"
 		 "voxsense: info: %s:4: key 'mysqltable' accepted, not used "
 		 "yet\n",
 		 conf_path, conf_path, conf_path);
 	cr_expect_str_eq(l->err, want);
 	text = print_conf(&l->c);
-	cr_expect(strstr(text, "\nserver_bind = 10.0.0.1 # not used yet\n"
-			       "server_bind_port = 60024 # not used yet\n"
-			       "mysqltable = cdr # not used yet\n"));
+	cr_expect(strstr(text, "\nmysqltable = cdr # not used yet\n"
+			       "managerip = 10.0.0.1 # not used yet\n"
+			       "managerport = 5029 # not used yet\n"));
 	free(text);
 	unload(l);
 }
@@ -825,7 +825,11 @@ Test(conf, print_load_print_identical)
 			 "mysqlport = 3307\n"
 			 "mysqldb = cdrs\n"
 			 "mysqlusername = vs\n"
-			 "packetbuffer_sender = no # not used yet\n");
+			 "server_bind_port = 60024\n"
+			 "server_destination_port = 60024\n"
+			 "packetbuffer_sender = no\n"
+			 "server_type_compress = zstd\n"
+			 "client_server_connect_maximum_time_diff_s = 2\n");
 	again = load(first);
 	cr_assert_eq(again->rc, 0, "%s", again->err);
 	second = print_conf(&again->c);
@@ -833,5 +837,119 @@ Test(conf, print_load_print_identical)
 	free(first);
 	free(second);
 	unload(again);
+	unload(l);
+}
+
+/* --- channel keys ------------------------------------------------------- */
+
+Test(conf, chan_defaults)
+{
+	struct vs_conf c;
+
+	vs_conf__init(&c);
+	cr_expect_eq(c.chan.bind_port, 60024);
+	cr_expect_eq(c.chan.dest_port, 60024);
+	cr_expect_eq(c.chan.compress, 1);
+	cr_expect_eq(c.chan.max_time_diff_s, 2);
+	cr_expect_eq(c.chan.n_dest, 0);
+	cr_expect_eq(c.chan.packetbuffer_sender, 0);
+	cr_expect_str_eq(c.chan.bind, "");
+	cr_expect_eq(c.chan.given, 0);
+	vs_conf__free(&c);
+}
+
+Test(conf, chan_keys_parsed_printed_password_hidden)
+{
+	struct loaded *l = load("server_destination = 10.0.0.1, srv.example:6000,"
+				" [2001:db8::1]:7000, 2001:db8::2\n"
+				"server_destination_port = 60025\n"
+				"server_password = Top$ecret\n"
+				"packetbuffer_sender = no\n"
+				"manager_ip = 10.0.0.9\n"
+				"server_type_compress = LZO\n"
+				"client_server_connect_maximum_time_diff_s = 5\n"
+				"server_tls_fingerprint = ab:CD" "00000000000000000000"
+				"0000000000000000000000000000000000000000\n"
+				"server_tls_ca = /etc/ca.pem\n");
+	char *text;
+
+	cr_assert_eq(l->rc, 0, "%s", l->err);
+	cr_expect_eq(l->c.chan.n_dest, 4);
+	cr_expect_str_eq(l->c.chan.dest[0], "10.0.0.1");
+	cr_expect_str_eq(l->c.chan.dest[1], "srv.example:6000");
+	cr_expect_str_eq(l->c.chan.dest[2], "[2001:db8::1]:7000");
+	cr_expect_str_eq(l->c.chan.dest[3], "2001:db8::2");
+	cr_expect_eq(l->c.chan.dest_port, 60025);
+	cr_expect_str_eq(l->c.chan.password, "Top$ecret");
+	cr_expect_str_eq(l->c.chan.manager_ip, "10.0.0.9");
+	cr_expect_eq(l->c.chan.compress, 3);
+	cr_expect_eq(l->c.chan.max_time_diff_s, 5);
+	text = print_conf(&l->c);
+	cr_expect_null(strstr(text, "Top$ecret"));
+	cr_expect(strstr(text, "server_bind_port = 60024\n"
+			       "server_destination = 10.0.0.1,srv.example:6000,"
+			       "[2001:db8::1]:7000,2001:db8::2\n"
+			       "server_destination_port = 60025\n"
+			       "# server_password = (set, not shown)\n"
+			       "packetbuffer_sender = no\n"
+			       "manager_ip = 10.0.0.9\n"
+			       "server_type_compress = lzo\n"
+			       "client_server_connect_maximum_time_diff_s = 5\n"
+			       "server_tls_ca = /etc/ca.pem\n"
+			       "server_tls_fingerprint = ab:CD"), "%s", text);
+	free(text);
+	unload(l);
+}
+
+Test(conf, chan_server_keys_and_zlib_alias)
+{
+	struct loaded *l = load("server_bind = 0.0.0.0\nserver_bind_port = 6000\n"
+				"server_type_compress = zlib\n"
+				"packetbuffer_sender = yes\n");
+
+	cr_assert_eq(l->rc, 0, "%s", l->err);
+	cr_expect_str_eq(l->c.chan.bind, "0.0.0.0");
+	cr_expect_eq(l->c.chan.bind_port, 6000);
+	cr_expect_eq(l->c.chan.compress, 2);
+	cr_expect_eq(l->c.chan.packetbuffer_sender, 1);
+	cr_expect_str_eq(l->err, "", "no 'not used yet' line");
+	unload(l);
+}
+
+Test(conf, chan_bad_values)
+{
+	static const struct {
+		const char *line, *msg;
+	} t[] = {
+		{ "server_bind_port = 0", "server_bind_port = 0: expected a TCP port (1-65535)" },
+		{ "server_destination_port = 70000", "server_destination_port = 70000: expected a TCP port (1-65535)" },
+		{ "server_type_compress = lz4", "server_type_compress = lz4: expected zstd, gzip, lzo or none" },
+		{ "packetbuffer_sender = maybe", "packetbuffer_sender = maybe: expected yes or no" },
+		{ "client_server_connect_maximum_time_diff_s = 0", "client_server_connect_maximum_time_diff_s = 0: expected a number of seconds (1-86400)" },
+		{ "server_destination = a,,b", "server_destination = a,,b: expected a comma list of at most 8 servers: host, host:port or [ipv6]:port (empty: not a sensor)" },
+		{ "server_destination = h:0", "server_destination = h:0: expected a comma list of at most 8 servers: host, host:port or [ipv6]:port (empty: not a sensor)" },
+		{ "server_destination = [::1]x", "server_destination = [::1]x: expected a comma list of at most 8 servers: host, host:port or [ipv6]:port (empty: not a sensor)" },
+		{ "server_destination = a,b,c,d,e,f,g,h,i", "server_destination = a,b,c,d,e,f,g,h,i: expected a comma list of at most 8 servers: host, host:port or [ipv6]:port (empty: not a sensor)" },
+		{ "server_bind = eth0", "server_bind = eth0: expected an IPv4 or IPv6 address to listen on (empty: not a server)" },
+		{ "manager_ip = 10.0.0.300", "manager_ip = 10.0.0.300: expected an IPv4 or IPv6 address (empty: any)" },
+		{ "server_tls_fingerprint = abcd", "server_tls_fingerprint = abcd: expected a SHA-256 fingerprint: 64 hex digits, colons allowed" },
+	};
+	char text[512], msg[512];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(text, sizeof(text), "%s\n", t[i].line);
+		snprintf(msg, sizeof(msg), "1: %s", t[i].msg);
+		expect_error(text, msg);
+	}
+}
+
+Test(conf, chan_destination_replaced_by_later_line)
+{
+	struct loaded *l = load("server_destination = a,b\n"
+				"server_destination = c\n");
+
+	cr_assert_eq(l->rc, 0, "%s", l->err);
+	cr_expect_eq(l->c.chan.n_dest, 1);
+	cr_expect_str_eq(l->c.chan.dest[0], "c");
 	unload(l);
 }

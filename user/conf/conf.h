@@ -12,6 +12,8 @@
 
 #define VS_CONF_MAX_NATALIAS 64
 #define VS_CONF_MAX_IPFILTER 1024
+#define VS_CONF_MAX_DEST 8
+#define VS_CONF_CHAN_PORT 60024
 
 enum vs_savertp { VS_SAVERTP_NO = 0, VS_SAVERTP_YES, VS_SAVERTP_HEADER };
 
@@ -65,6 +67,24 @@ struct vs_conf {
 					 * default root */
 		char password[256];	/* mysqlpassword */
 	} mysql;
+	struct vs_conf_chan {		/* the sensor-server channel
+					 * (docs/distributed.md) */
+		char bind[64];		/* server_bind: "" = not a server */
+		uint16_t bind_port;	/* server_bind_port [60024] */
+		char password[256];	/* server_password */
+		uint32_t n_dest;	/* server_destination, in order */
+		char dest[VS_CONF_MAX_DEST][256]; /* "host" or "host:port" */
+		uint16_t dest_port;	/* server_destination_port [60024] */
+		int packetbuffer_sender;/* yes: mirroring [no] */
+		char manager_ip[64];	/* bind address of outgoing conns */
+		int compress;		/* enum vs_chan_compress [1 zstd] */
+		uint32_t max_time_diff_s; /* client_server_connect_maximum_
+					   * time_diff_s [2] */
+		char tls_cert[256], tls_key[256]; /* server_tls_cert/_key */
+		char tls_ca[256];	/* server_tls_ca */
+		char tls_fingerprint[128]; /* server_tls_fingerprint */
+		int given;		/* any of these keys was set */
+	} chan;
 };
 
 /* Fills defaults. */

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "conf/conf.h"
 
@@ -29,6 +30,13 @@ int vs_conf_parse_ports(const char *v, uint8_t *ports);
 int vs_conf_parse_net(const char *s, size_t len, struct vs_ipnet *n);
 /* "SDP-ADDRESS PACKET-ADDRESS". */
 int vs_conf_parse_alias(const char *s, size_t len, struct vs_natalias *a);
+
+/* The channel keys (conf_chan.c): vs_conf_chan_set returns -ENOENT for a
+ * key that is not one of them, else as a setter of conf_keys.c. */
+int vs_conf_chan_set(struct vs_conf *c, const char *key, const char *v,
+		     const char **expect);
+void vs_conf_chan_init(struct vs_conf *c);
+void vs_conf_chan_print(const struct vs_conf *c, FILE *out);
 
 /* Calls fn on each comma-separated item, trimmed. Fails on an empty item. */
 int vs_conf_each_item(const char *v,

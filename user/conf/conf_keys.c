@@ -347,17 +347,14 @@ static const struct {
 };
 
 const char *const vs_conf_later_keys[] = {
-	"server_destination", "server_destination_port", "server_bind",
-	"server_bind_port", "server_password", "server_type_compress",
 	"server_cp_store_simple_connect_response",
-	"client_server_connect_maximum_time_diff_s",
 	"receive_packetbuffer_maximum_time_diff_s",
 	"mysqltable", "mysqlcompress",
-	"packetbuffer_enable", "packetbuffer_sender",
+	"packetbuffer_enable",
 	"packetbuffer_total_maxheap", "packetbuffer_compress",
 	"packetbuffer_compress_ratio", "packetbuffer_file_totalmaxsize",
 	"packetbuffer_file_path",
-	"managerip", "managerport", "manager_ip", "managerclient",
+	"managerip", "managerport", "managerclient",
 	"managerclientport",
 	"mirror_destination_ip", "mirror_destination_port", "mirror_bind_ip",
 	"mirror_bind_port", "mirror_bind_dlt",
@@ -412,6 +409,11 @@ int vs_conf__set(struct vs_conf *c, const char *key, const char *value,
 			       expect);
 		return err;
 	}
+	err = vs_conf_chan_set(c, key, value, &expect);
+	if (err == -EINVAL)
+		vs_err("%s: %s = %s: expected %s", where, key, value, expect);
+	if (err != -ENOENT)
+		return err;
 	for (i = 0; i < vs_conf_n_later_keys; i++)
 		if (!strcasecmp(key, vs_conf_later_keys[i]))
 			return keep_later(c, i, value, where);

@@ -15,6 +15,7 @@
 #include "cdr/store_mysql.h"
 #include "core/log.h"
 #include "daemon/pipeline.h"
+#include "role/role.h"
 
 #define MAX_INPUTS 256
 
@@ -139,11 +140,17 @@ static struct vs_cdr_store *open_db(const struct vs_conf *c)
 }
 
 static int open_stores(struct vs_pipeline *p, const struct vs_conf *c,
-		       const struct vs_args *a)
+		       const struct vs_args *a, int role)
 {
 	struct vs_cdr_store *s;
 
-	if (c->sqlite_path[0] || c->mysql.host[0] || c->mysql.socket[0]) {
+	if (role == VS_ROLE_SENSOR_LOCAL) {
+		/* -r: wait for the server's acknowledgements before exiting */
+		s = vs_uplink__open(c, a->n_inputs ? 30000 : 2000);
+		if (!s)
+			return -errno;
+		vs_pipeline__add_store(p, s);
+	} else if (c->sqlite_path[0] || c->mysql.host[0] || c->mysql.socket[0]) {
 		s = open_db(c);
 		if (!s)
 			return -errno;
@@ -233,12 +240,21 @@ static int run_live(struct vs_pipeline *p, const struct vs_conf *c,
 	return err;
 }
 
+static int run_server(const struct vs_conf *c)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return vs_server__run(c, &stop_flag);
+}
+
 int main(int argc, char **argv)
 {
 	struct vs_args a = { 0 };
 	struct vs_pipeline p;
 	struct vs_conf *c;
-	int err;
+	int err, role;
 
 	if (parse_args(argc, argv, &a))
 		return 1;
@@ -254,10 +270,19 @@ int main(int argc, char **argv)
 		free(c);
 		return err ? 1 : 0;
 	}
+	role = vs_role__select(c, a.n_inputs);
+	if (role < 0 || role == VS_ROLE_SERVER) {
+		err = role < 0 ? role : run_server(c);
+		vs_conf__free(c);
+		free(c);
+		return role < 0 ? 1 : err ? 2 : 0;
+	}
+	if (role != VS_ROLE_ALL_IN_ONE)
+		vs_info("role: %s", vs_role__name(role));
 	raise_nofile();
 	err = vs_pipeline__init(&p, c);
 	if (!err)
-		err = open_stores(&p, c, &a);
+		err = open_stores(&p, c, &a, role);
 	if (!err)
 		err = a.n_inputs ? run_offline(&p, c, &a) : run_live(&p, c, &a);
 	if (a.stats || a.verbose)

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* role/server: the central server's loop. One thread, one epoll set
+ * (level-triggered): the listening socket and every sensor connection.
+ * While the database is away (store -EAGAIN) no connection is read, so
+ * sensors' CDRs wait in their own disk spools and the server's memory
+ * stays bounded (TCP flow control does the rest). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "role/role.h"
+#include "role/server_int.h"
+
+static void arm(struct vs_server *srv, struct srv_conn *sc)
+{
+	unsigned ev;
+	struct epoll_event e = { .data.ptr = sc };
+
+	if (!sc->ready)
+		ev = vs_chan_conn__events(sc->c);
+	else
+		ev = (srv->blocked ? 0 : EPOLLIN) |
+		     (vs_chan_conn__queued(sc->c) ? EPOLLOUT : 0);
+	if (ev == sc->armed)
+		return;
+	e.events = ev;
+	epoll_ctl(srv->ep, EPOLL_CTL_MOD, vs_chan_conn__fd(sc->c), &e);
+	sc->armed = ev;
+}
+
+/* Length of the address part of "ip:port" or "[v6]:port". */
+static size_t ip_len(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+
+	if (addr[0] == '[')
+		return strcspn(addr, "]") + 1;
+	return colon ? (size_t)(colon - addr) : strlen(addr);
+}
+
+/* Same sensor reconnecting: same id_sensor, name and source address (the
+ * old connection is half-open after a crash or a cut) or an old one that
+ * has been silent past the ping deadline. Anything else is a clash. */
+int vs_srv__on_accept(void *arg, const struct vs_chan_peer *peer, char *why,
+		     size_t why_size)
+{
+	struct vs_server *srv = arg;
+	struct srv_sensor *s;
+	struct srv_conn *old;
+	size_t iplen;
+
+	if (peer->mode != VS_CHAN_MODE_LOCAL) {
+		snprintf(why, why_size, "%s mode not implemented yet on this "
+			 "server", peer->mode == VS_CHAN_MODE_MIRROR ?
+			 "packet mirroring" : "relay");
+		return 1;
+	}
+	if (!peer->id_sensor) {
+		snprintf(why, why_size, "id_sensor 0: set id_sensor (1-65535)");
+		return 1;
+	}
+	s = vs_srv__sensor(srv, peer->id_sensor);
+	if (!s) {
+		snprintf(why, why_size, "database unavailable, retry later");
+		return 1;
+	}
+	old = s->conn;
+	if (!old || old->dead)
+		return 0;
+	iplen = ip_len(peer->addr);
+	if ((!strcmp(s->name, peer->name) && ip_len(s->addr) == iplen &&
+	     !strncmp(s->addr, peer->addr, iplen)) ||
+	    vs_srv__mono_ms() - old->last_rx_ms > VS_SRV_DEAD_MS) {
+		vs_info("server: sensor %u (%s) reconnects from %s: its "
+			"previous connection from %s is closed",
+			peer->id_sensor, peer->name, peer->addr, s->addr);
+		old->dead = 1;
+		return 0;
+	}
+	snprintf(why, why_size, "id_sensor %u is already connected from %s "
+		 "(name '%s'): give each sensor its own id_sensor",
+		 peer->id_sensor, s->addr, s->name);
+	vs_err("server: sensor %s (name '%s'): refused: %s", peer->addr,
+	       peer->name, why);
+	return 1;
+}
+
+static void on_ready(struct vs_server *srv, struct srv_conn *sc)
+{
+	const struct vs_chan_peer *p = vs_chan_conn__peer(sc->c);
+	struct srv_sensor *s = srv->sensors[p->id_sensor];
+
+	sc->ready = 1;
+	sc->s = s;
+	s->conn = sc;
+	snprintf(s->name, sizeof(s->name), "%s", p->name);
+	snprintf(s->version, sizeof(s->version), "%s", p->version);
+	snprintf(s->addr, sizeof(s->addr), "%s", p->addr);
+	s->connected_since_us = s->last_seen_us = vs_srv__wall_us();
+	vs_info("server: sensor %u (%s, version %s) connected from %s; "
+		"committed up to sequence %llu", s->id, s->name, s->version,
+		s->addr, (unsigned long long)s->hwm);
+	vs_srv__upsert(srv, s);
+	vs_srv__ack(srv, sc);
+}
+
+static void read_conn(struct vs_server *srv, struct srv_conn *sc)
+{
+	struct vs_chan_frame f;
+	struct vs_chan_ping pg;
+	struct vs_buf *b;
+	uint16_t code;
+	char text[VS_CHAN_ERR_TEXT_MAX + 1];
+	int r = -EAGAIN;
+
+	while (!srv->blocked && !sc->dead &&
+	       !(r = vs_chan_conn__recv(sc->c, &f))) {
+		sc->last_rx_ms = vs_srv__mono_ms();
+		switch (f.type) {
+		case VS_CHAN_CDR:
+			r = vs_srv__cdr(srv, sc, f.data, f.len);
+			break;
+		case VS_CHAN_PING:
+			b = vs_chan_conn__scratch(sc->c);
+			r = vs_chan_ping__parse(f.data, f.len, &pg) ?:
+			    vs_chan_ping__put(b, &pg) ?:
+			    vs_chan_conn__send(sc->c, VS_CHAN_PONG, b->p, b->len);
+			break;
+		case VS_CHAN_PONG:
+		case VS_CHAN_PCAP_DATA:
+			r = 0;
+			break;
+		case VS_CHAN_ERROR:
+			if (!vs_chan_error__parse(f.data, f.len, &code, text,
+						  sizeof(text)))
+				vs_warn("server: sensor %u says: %s", sc->s->id,
+					text);
+			r = -ECONNABORTED;
+			break;
+		default:
+			vs_warn("server: sensor %u: unexpected %s frame: "
+				"closing", sc->s->id, vs_chan_type__name(f.type));
+			r = -EPROTO;
+		}
+		if (r == -EAGAIN)
+			return; /* held: the database is away */
+		if (r) {
+			if (r == -EPROTO)
+				vs_warn("server: sensor %u: malformed frame: "
+					"closing", sc->s->id);
+			sc->dead = 1;
+			return;
+		}
+		if (srv->since_commit >= VS_SRV_FLUSH_CDRS)
+			vs_srv__commit(srv);
+	}
+	if (!srv->blocked && !sc->dead && r != -EAGAIN) {
+		if (r != -ECONNRESET)
+			vs_warn("server: sensor %u: %s: closing", sc->s->id,
+				vs_chan_conn__error(sc->c));
+		sc->dead = 1;
+	}
+}
+
+static void on_event(struct vs_server *srv, struct srv_conn *sc)
+{
+	int r;
+
+	if (!sc->ready) {
+		r = vs_chan_conn__handshake(sc->c);
+		if (r == 0)
+			on_ready(srv, sc);
+		else if (r != -EAGAIN)
+			sc->dead = 1; /* the channel logged why */
+		if (r)
+			return;
+	}
+	read_conn(srv, sc);
+}
+
+static void accept_all(struct vs_server *srv)
+{
+	struct epoll_event e;
+	struct srv_conn *sc;
+	int fd;
+
+	while ((fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		if (srv->nconns >= VS_SRV_MAX_CONNS) {
+			/* each costs TLS state: a flood must not exhaust us */
+			if (!srv->full_logged++)
+				vs_warn("server: %u connections: refusing more",
+					VS_SRV_MAX_CONNS);
+			close(fd);
+			continue;
+		}
+		sc = calloc(1, sizeof(*sc));
+		if (!sc || !(sc->c = vs_chan_conn__new(srv->ctx, fd))) {
+			if (!sc || !sc->c)
+				close(fd);
+			free(sc);
+			continue;
+		}
+		sc->last_rx_ms = vs_srv__mono_ms();
+		sc->armed = vs_chan_conn__events(sc->c);
+		e = (struct epoll_event){ .events = sc->armed, .data.ptr = sc };
+		if (epoll_ctl(srv->ep, EPOLL_CTL_ADD, fd, &e)) {
+			vs_chan_conn__free(sc->c);
+			free(sc);
+			continue;
+		}
+		sc->next = srv->conns;
+		srv->conns = sc;
+		srv->nconns++;
+	}
+}
+
+static void conn_free(struct vs_server *srv, struct srv_conn *sc)
+{
+	if (sc->s && sc->s->conn == sc) {
+		sc->s->conn = NULL;
+		sc->s->last_seen_us = vs_srv__wall_us();
+		vs_info("server: sensor %u (%s) disconnected", sc->s->id,
+			sc->s->name);
+		vs_srv__upsert(srv, sc->s);
+	}
+	epoll_ctl(srv->ep, EPOLL_CTL_DEL, vs_chan_conn__fd(sc->c), NULL);
+	vs_chan_conn__free(sc->c);
+	vs_buf__free(&sc->held);
+	free(sc);
+	srv->nconns--;
+	if (srv->nconns < VS_SRV_MAX_CONNS / 2)
+		srv->full_logged = 0;
+}
+
+/* Timers, queued bytes, epoll interest, and the dead. */
+static void housekeeping(struct vs_server *srv)
+{
+	uint64_t now = vs_srv__mono_ms();
+	int beat = now >= srv->next_beat_ms;
+	struct srv_conn **pp = &srv->conns, *sc;
+	struct vs_buf *b;
+
+	if (beat)
+		srv->next_beat_ms = now + VS_SRV_HEARTBEAT_MS;
+	while ((sc = *pp)) {
+		if (!sc->ready && !sc->dead) /* also checks the deadline */
+			on_event(srv, sc);
+		if (sc->ready && !sc->dead && now - sc->last_rx_ms > VS_SRV_DEAD_MS) {
+			vs_warn("server: sensor %u: silent for %u s: closing",
+				sc->s->id, VS_SRV_DEAD_MS / 1000);
+			sc->dead = 1;
+		}
+		if (sc->ready && !sc->dead && beat) {
+			sc->s->last_seen_us = vs_srv__wall_us();
+			vs_srv__upsert(srv, sc->s);
+			b = vs_chan_conn__scratch(sc->c);
+			if (!vs_chan_ping__put(b, &(struct vs_chan_ping){
+				    .token = now, .clock_us = vs_srv__wall_us() }))
+				vs_chan_conn__send(sc->c, VS_CHAN_PING, b->p, b->len);
+		}
+		if (sc->ready && !sc->dead) {
+			int r = vs_chan_conn__flush(sc->c);
+
+			if (r && r != -EAGAIN)
+				sc->dead = 1;
+		}
+		if (sc->dead) {
+			*pp = sc->next;
+			conn_free(srv, sc);
+			continue;
+		}
+		arm(srv, sc);
+		pp = &sc->next;
+	}
+}
+
+void vs_srv__loop(struct vs_server *srv, volatile sig_atomic_t *stop)
+{
+	struct epoll_event ev[64];
+	int n, timeout;
+
+	while (!*stop) {
+		timeout = srv->dirty ? 20 : 200;
+		n = epoll_wait(srv->ep, ev, 64, timeout);
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.ptr == NULL)
+				accept_all(srv);
+			else
+				on_event(srv, ev[i].data.ptr);
+		}
+		if (srv->resume) { /* frames may wait inside TLS buffers */
+			srv->resume = 0;
+			for (struct srv_conn *sc = srv->conns; sc; sc = sc->next)
+				if (sc->ready && !sc->dead)
+					read_conn(srv, sc);
+		}
+		if (srv->blocked)
+			vs_srv__retry(srv);
+		else if (srv->dirty &&
+			 (srv->since_commit >= VS_SRV_FLUSH_CDRS ||
+			  vs_srv__mono_ms() - srv->dirty_since_ms >= 20))
+			vs_srv__commit(srv);
+		housekeeping(srv);
+	}
+}
+
+/* Shutdown: acknowledgements out, then every connection closed. */
+void vs_srv__close_all(struct vs_server *srv)
+{
+	struct srv_conn *sc;
+
+	for (sc = srv->conns; sc; sc = sc->next)
+		if (sc->ready && !sc->dead)
+			vs_chan_conn__flush_wait(sc->c, 1000);
+	while ((sc = srv->conns)) {
+		srv->conns = sc->next;
+		conn_free(srv, sc);
+	}
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* role/server: CDR intake. A CDR frame is parsed, de-duplicated against the
+ * sensor's marks, inserted into the MariaDB store, and acknowledged only
+ * once a commit covered it and its mark is persisted (docs/distributed.md,
+ * "Exactly once"). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cdr/cdr_json.h"
+#include "core/log.h"
+#include "role/server_int.h"
+
+uint64_t vs_srv__mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t vs_srv__wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
+}
+
+struct srv_sensor *vs_srv__sensor(struct vs_server *srv, uint16_t id)
+{
+	struct srv_sensor *s = srv->sensors[id];
+	uint64_t seq;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return NULL;
+		s->id = id;
+		srv->sensors[id] = s;
+	}
+	if (!s->loaded) {
+		if (vs_hwm__load(srv->hwm, id, &seq))
+			return NULL;
+		s->loaded = 1;
+		s->hwm = s->accepted = seq;
+		/* A previous server may have committed CDRs above its mark
+		 * and died before writing it: look those up. */
+		s->checking = 1;
+	}
+	return s;
+}
+
+void vs_srv__ack(struct vs_server *srv, struct srv_conn *sc)
+{
+	struct srv_sensor *s = sc->s;
+	struct vs_buf *b;
+	uint64_t count;
+
+	(void)srv;
+	if (!sc->ready || sc->dead || !s || s->hwm <= sc->acked)
+		return;
+	count = s->hwm - sc->acked;
+	if (count > 0x7fffffffu)
+		count = 0x7fffffffu;
+	b = vs_chan_conn__scratch(sc->c);
+	if (!vs_chan_ack__put(b, &(struct vs_chan_ack){
+		    .id_sensor = s->id, .first_seq = s->hwm - count + 1,
+		    .count = (uint32_t)count }) &&
+	    !vs_chan_conn__send(sc->c, VS_CHAN_CDR_ACK, b->p, b->len))
+		sc->acked = s->hwm;
+}
+
+static int hold(struct vs_server *srv, struct srv_conn *sc, const uint8_t *p,
+		uint32_t n, uint64_t seq)
+{
+	if (p != sc->held.p) {
+		sc->held.len = 0;
+		if (vs_buf__put(&sc->held, p, n, 0))
+			return -ENOMEM;
+	}
+	sc->held_seq = seq;
+	if (!srv->blocked)
+		vs_warn("server: database unavailable: not reading from "
+			"sensors until it is back (CDRs wait in their spools)");
+	srv->blocked = 1;
+	return -EAGAIN;
+}
+
+/* 1: known already (skip, but count it accepted), 0: new, -EAGAIN. */
+static int seen_before(struct vs_server *srv, struct srv_sensor *s,
+		       const struct vs_cdr *c)
+{
+	int r;
+
+	if (!s->checking)
+		return 0;
+	r = vs_hwm__cdr_exists(srv->hwm, s->id, c->call_id, c->calldate_us);
+	s->window_found += r == 1;
+	/* One sensor's committed CDRs are a prefix of its sequence: past
+	 * the first one missing, nothing later can be there. */
+	if (r == 0) {
+		s->checking = 0;
+		if (s->window_found)
+			vs_info("server: sensor %u: %llu CDRs above its mark were "
+				"committed before a crash: not stored again",
+				s->id, (unsigned long long)s->window_found);
+	}
+	return r;
+}
+
+int vs_srv__cdr(struct vs_server *srv, struct srv_conn *sc,
+		const uint8_t *p, uint32_t n)
+{
+	struct srv_sensor *s = sc->s;
+	struct vs_chan_cdr f;
+	struct vs_cdr c;
+	int r;
+
+	if (vs_chan_cdr__parse(p, n, &f) || f.id_sensor != s->id)
+		return -EPROTO;
+	s->bytes += n;
+	if (f.seq <= s->hwm) { /* committed before: acknowledge again */
+		s->dups++;
+		srv->dups++;
+		vs_srv__ack(srv, sc);
+		return 0;
+	}
+	if (f.seq <= s->accepted) { /* waits in the batch: ack comes */
+		s->dups++;
+		srv->dups++;
+		return 0;
+	}
+	r = vs_cdr__from_json((const char *)f.body, f.len, &c, srv->streams,
+			      VS_SRV_MAX_STREAMS);
+	if (r) {
+		vs_err("server: sensor %u: CDR %llu unreadable (%s): skipped",
+		       s->id, (unsigned long long)f.seq, strerror(-r));
+		srv->bad++;
+		goto accepted;
+	}
+	c.id_sensor = s->id;
+	r = seen_before(srv, s, &c);
+	if (r == 1) {
+		s->dups++;
+		srv->dups++;
+		goto accepted;
+	}
+	if (r == 0)
+		r = vs_cdr_store__insert(srv->store, &c);
+	if (r < 0)
+		return hold(srv, sc, p, n, f.seq);
+	s->cdrs += r == 0;
+	srv->cdrs += r == 0;
+	srv->skipped += r == 1;
+accepted:
+	s->accepted = f.seq;
+	if (!srv->dirty)
+		srv->dirty_since_ms = vs_srv__mono_ms();
+	srv->dirty = 1;
+	srv->since_commit++;
+	return 0;
+}
+
+static void schedule_retry(struct vs_server *srv)
+{
+	if (!srv->blocked)
+		vs_warn("server: database unavailable: not reading from "
+			"sensors until it is back (CDRs wait in their spools)");
+	srv->blocked = 1;
+	srv->retry_ms = srv->retry_ms ? srv->retry_ms * 2 : 100;
+	if (srv->retry_ms > 2000)
+		srv->retry_ms = 2000;
+	srv->retry_at_ms = vs_srv__mono_ms() + srv->retry_ms;
+}
+
+/* After a commit: persist every raised mark in one statement. */
+static int save_marks(struct vs_server *srv)
+{
+	uint16_t *ids = srv->mark_ids;
+	uint64_t *seqs = srv->mark_seqs;
+	size_t n = 0;
+
+	for (uint32_t i = 1; i < 65536; i++) {
+		struct srv_sensor *s = srv->sensors[i];
+
+		if (s && s->accepted > s->hwm) {
+			ids[n] = (uint16_t)i;
+			seqs[n++] = s->accepted;
+		}
+	}
+	if (vs_hwm__save(srv->hwm, ids, seqs, n))
+		return -EAGAIN;
+	for (size_t i = 0; i < n; i++) {
+		struct srv_sensor *s = srv->sensors[ids[i]];
+
+		vs_dbg("server: sensor %u: committed %llu..%llu", s->id,
+		       (unsigned long long)s->hwm + 1,
+		       (unsigned long long)s->accepted);
+		s->hwm = s->accepted;
+		if (s->conn)
+			vs_srv__ack(srv, s->conn);
+	}
+	return 0;
+}
+
+int vs_srv__commit(struct vs_server *srv)
+{
+	if (!srv->dirty)
+		return 0;
+	if (vs_cdr_store__flush(srv->store)) {
+		schedule_retry(srv);
+		return -EAGAIN;
+	}
+	if (srv->crash_after_commit && !--srv->crash_after_commit) {
+		/* test hook: the crash window between commit and mark */
+		vs_err("server: VOXSENSE_TEST_CRASH_AFTER_COMMIT: exiting "
+		       "between a commit and its marks");
+		_exit(137);
+	}
+	if (save_marks(srv)) {
+		schedule_retry(srv);
+		return -EAGAIN;
+	}
+	srv->dirty = 0;
+	srv->since_commit = 0;
+	srv->commits++;
+	return 0;
+}
+
+void vs_srv__retry(struct vs_server *srv)
+{
+	if (!srv->blocked || vs_srv__mono_ms() < srv->retry_at_ms)
+		return;
+	if (vs_srv__commit(srv))
+		return;
+	for (struct srv_conn *sc = srv->conns; sc; sc = sc->next) {
+		if (!sc->held.len || sc->dead)
+			continue;
+		if (vs_srv__cdr(srv, sc, sc->held.p, (uint32_t)sc->held.len) ==
+		    -EAGAIN) {
+			schedule_retry(srv);
+			return;
+		}
+		sc->held.len = 0;
+	}
+	vs_info("server: database back: reading from sensors again");
+	srv->blocked = 0;
+	srv->retry_ms = 0;
+	srv->resume = 1;
+}
+
+void vs_srv__upsert(struct vs_server *srv, struct srv_sensor *s)
+{
+	struct vs_sensor_info si = {
+		.id_sensor = s->id, .name = s->name, .address = s->addr,
+		.version = s->version, .mode = "local",
+		.connected_since_us = s->connected_since_us,
+		.last_seen_us = s->last_seen_us, .cdrs = s->cdrs,
+		.bytes = s->bytes,
+	};
+
+	vs_mysql_sensors__upsert(srv->store, &si);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* role/server internals: the epoll loop and connections (server.c), CDR
+ * intake, commit and acknowledgement (server_cdr.c). One thread. */
+#ifndef VS_SERVER_INT_H
+#define VS_SERVER_INT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cdr/store_mysql.h"
+#include "channel/channel.h"
+#include "conf/conf.h"
+#include "role/hwm.h"
+
+#define VS_SRV_MAX_STREAMS 256     /* per CDR; more is refused */
+#define VS_SRV_HEARTBEAT_MS 10000  /* sensors table refresh, pings */
+#define VS_SRV_DEAD_MS 35000       /* silent this long: connection dead */
+#define VS_SRV_FLUSH_CDRS 1000     /* commit at least this often */
+#define VS_SRV_MAX_CONNS 1024      /* sensors and handshakes at once */
+
+/* What the server knows of one id_sensor, connected or not. */
+struct srv_sensor {
+	uint16_t id;
+	int loaded;		/* hwm read from the database */
+	int checking;		/* until its first commit here: look each
+				 * CDR up before inserting (crash window) */
+	uint64_t hwm;		/* committed and persisted */
+	uint64_t accepted;	/* highest inserted into the store (batch) */
+	uint64_t cdrs, dups, bytes;
+	uint64_t window_found;	/* found by the crash-window look-ups */
+	uint64_t connected_since_us, last_seen_us;
+	struct srv_conn *conn;	/* its live connection, if any */
+	char name[65], version[33], addr[64];
+};
+
+struct srv_conn {
+	struct vs_chan_conn *c;
+	struct srv_conn *next;
+	struct srv_sensor *s;	/* once the handshake is done */
+	int ready, dead;
+	unsigned armed;		/* epoll events registered */
+	uint64_t last_rx_ms, last_ping_ms;
+	uint64_t acked;		/* highest ack sent on this conn */
+	struct vs_buf held;	/* a CDR frame the store refused (-EAGAIN) */
+	uint64_t held_seq;
+};
+
+struct vs_server {
+	const struct vs_conf *conf;
+	struct vs_chan_ctx *ctx;
+	struct vs_cdr_store *store;
+	struct vs_hwm *hwm;
+	int lfd, ep;
+	struct srv_conn *conns;
+	unsigned nconns, full_logged;
+	struct srv_sensor **sensors; /* 65536 slots, by id_sensor */
+	int blocked;		/* database away: not reading sensors */
+	int dirty;		/* CDRs inserted and not committed */
+	int resume;		/* unblocked: drain every conn once */
+	uint64_t dirty_since_ms;
+	unsigned since_commit;
+	uint64_t retry_at_ms;
+	unsigned retry_ms;
+	uint64_t next_beat_ms;
+	struct vs_cdr_leg *streams;
+	uint16_t *mark_ids;	/* 65536: save_marks' scratch */
+	uint64_t *mark_seqs;
+	uint64_t cdrs, dups, commits;
+	unsigned crash_after_commit; /* test hook, 0 = off */
+	uint64_t skipped;	/* cdr_check_exists_callid: Call-ID known */
+	uint64_t bad;		/* unreadable CDR bodies */
+};
+
+uint64_t vs_srv__mono_ms(void);
+uint64_t vs_srv__wall_us(void);
+/* A CDR frame from sc: 0, or -EAGAIN when the store refused it (held,
+ * server blocked), or a protocol error (close the conn). */
+int vs_srv__cdr(struct vs_server *srv, struct srv_conn *sc,
+		const uint8_t *p, uint32_t n);
+/* Commits, persists marks, acknowledges. 0 or -EAGAIN (blocked). */
+int vs_srv__commit(struct vs_server *srv);
+/* Retries held frames and the commit once the back-off allows. */
+void vs_srv__retry(struct vs_server *srv);
+/* The sensor's state, loaded from the database on first use; NULL when
+ * the database cannot say (refuse the connection for now). */
+struct srv_sensor *vs_srv__sensor(struct vs_server *srv, uint16_t id);
+void vs_srv__ack(struct vs_server *srv, struct srv_conn *sc);
+void vs_srv__upsert(struct vs_server *srv, struct srv_sensor *s);
+/* server.c */
+int vs_srv__on_accept(void *arg, const struct vs_chan_peer *peer, char *why,
+		      size_t why_size);
+void vs_srv__loop(struct vs_server *srv, volatile sig_atomic_t *stop);
+void vs_srv__close_all(struct vs_server *srv);
+
+#endif

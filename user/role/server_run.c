@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* role/server: start-up and shutdown of the central server. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "role/role.h"
+#include "role/server_int.h"
+
+static int open_db(struct vs_server *srv, const struct vs_conf *c)
+{
+	const struct vs_conf_mysql *m = &c->mysql;
+	struct vs_mysql_opts mo = {
+		.host = m->host[0] ? m->host : NULL,
+		.port = m->port,
+		.socket = m->socket[0] ? m->socket : NULL,
+		.db = m->db,
+		.user = m->user,
+		.password = m->password,
+		.check_exists_callid = c->cdr_check_exists_callid,
+	};
+
+	srv->store = vs_cdr_store__mysql(&mo); /* logs its cause */
+	if (!srv->store)
+		return -errno;
+	srv->hwm = vs_hwm__open(&mo);
+	return srv->hwm ? 0 : -errno;
+}
+
+static int setup(struct vs_server *srv, const struct vs_conf *c)
+{
+	struct vs_chan_opts co;
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
+	int err;
+
+	const char *hook = getenv("VOXSENSE_TEST_CRASH_AFTER_COMMIT");
+
+	srv->conf = c;
+	srv->lfd = srv->ep = -1;
+	if (hook && *hook) {
+		srv->crash_after_commit = (unsigned)strtoul(hook, NULL, 10);
+		vs_warn("server: VOXSENSE_TEST_CRASH_AFTER_COMMIT=%u: will exit "
+			"after that many commits (a test hook)",
+			srv->crash_after_commit);
+	}
+	srv->sensors = calloc(65536, sizeof(*srv->sensors));
+	srv->streams = calloc(VS_SRV_MAX_STREAMS, sizeof(*srv->streams));
+	srv->mark_ids = calloc(65536, sizeof(*srv->mark_ids));
+	srv->mark_seqs = calloc(65536, sizeof(*srv->mark_seqs));
+	if (!srv->sensors || !srv->streams || !srv->mark_ids || !srv->mark_seqs)
+		return -ENOMEM;
+	err = open_db(srv, c);
+	if (err)
+		return err;
+	vs_role__chan_opts(c, VS_CHAN_SERVER, &co);
+	co.accept_cb = vs_srv__on_accept;
+	co.accept_arg = srv;
+	srv->ctx = vs_chan_ctx__new(&co);
+	if (!srv->ctx)
+		return -errno;
+	srv->lfd = vs_chan__listen(c->chan.bind, c->chan.bind_port, 128);
+	if (srv->lfd < 0) {
+		vs_err("server: cannot listen on %s port %u: %s", c->chan.bind,
+		       c->chan.bind_port, strerror(-srv->lfd));
+		return srv->lfd;
+	}
+	srv->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (srv->ep < 0 || epoll_ctl(srv->ep, EPOLL_CTL_ADD, srv->lfd, &e))
+		return -errno;
+	vs_info("server: listening on %s port %u; certificate SHA-256 %s",
+		c->chan.bind, c->chan.bind_port,
+		vs_chan_ctx__fingerprint(srv->ctx));
+	return 0;
+}
+
+/* The last CDRs: commit and acknowledge what can be within a few tries. */
+static void finish(struct vs_server *srv)
+{
+	for (int i = 0; i < 10 && srv->dirty; i++) {
+		if (vs_srv__commit(srv))
+			usleep(200000);
+	}
+	struct vs_mysql_stats ms = { 0 };
+
+	vs_srv__close_all(srv);
+	vs_mysql__stats(srv->store, &ms);
+	vs_info("server: %llu CDRs stored, %llu duplicates dropped, %llu "
+		"skipped (Call-ID known), %llu unreadable, %llu "
+		"commits; database: %llu rows committed in %llu batches (%llu "
+		"re-sent), %llu reconnects", (unsigned long long)srv->cdrs,
+		(unsigned long long)srv->dups,
+		(unsigned long long)srv->skipped, (unsigned long long)srv->bad,
+		(unsigned long long)srv->commits,
+		(unsigned long long)ms.committed,
+		(unsigned long long)ms.batches, (unsigned long long)ms.resent,
+		(unsigned long long)ms.reconnects);
+}
+
+static void teardown(struct vs_server *srv)
+{
+	if (srv->lfd >= 0)
+		close(srv->lfd);
+	if (srv->ep >= 0)
+		close(srv->ep);
+	vs_chan_ctx__free(srv->ctx);
+	vs_cdr_store__close(srv->store);
+	vs_hwm__close(srv->hwm);
+	for (uint32_t i = 0; srv->sensors && i < 65536; i++)
+		free(srv->sensors[i]);
+	free(srv->sensors);
+	free(srv->streams);
+	free(srv->mark_ids);
+	free(srv->mark_seqs);
+}
+
+int vs_server__run(const struct vs_conf *c, volatile sig_atomic_t *stop)
+{
+	struct vs_server *srv = calloc(1, sizeof(*srv));
+	int err;
+
+	if (!srv)
+		return -ENOMEM;
+	err = setup(srv, c);
+	if (!err) {
+		vs_srv__loop(srv, stop);
+		finish(srv);
+	}
+	teardown(srv);
+	free(srv);
+	return err;
+}
