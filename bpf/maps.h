@@ -31,6 +31,19 @@ struct {
 	__type(value, struct vs_port_bits);
 } tun_ports SEC(".maps");
 
+/* Ports of the live media endpoints: bit p is set while at least one
+ * endpoint in `media` has port p. Checked before the hash lookups, so UDP
+ * to or from any other port is turned away with two bit tests instead of
+ * hashing two 20-byte keys. Userspace counts the endpoints per port and
+ * flips the bits through mmap (no syscall per call). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct vs_port_bits);
+} media_ports SEC(".maps");
+
 /* Live RTP/RTCP endpoints: filled from SDP by the call table's on_media. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

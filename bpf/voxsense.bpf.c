@@ -42,6 +42,8 @@ static __always_inline int ip_allowed(const struct pkt *p)
 	return bpf_map_lookup_elem(&ipfilter, &k) != NULL;
 }
 
+/* Built only for fragments: zeroing a key on every frame would cost the
+ * unrelated ones. */
 static __always_inline void frag_key(struct vs_frag_key *k,
 				     const struct pkt *p)
 {
@@ -49,6 +51,9 @@ static __always_inline void frag_key(struct vs_frag_key *k,
 	__builtin_memcpy(k->dst, p->dst.addr, 16);
 	k->id = p->frag_id;
 	k->proto = p->proto;
+	k->pad[0] = 0;
+	k->pad[1] = 0;
+	k->pad[2] = 0;
 }
 
 /* RTCP packet types are 200-207 with version 2 (RFC 5761 keeps RTP
@@ -59,7 +64,18 @@ static __always_inline int is_rtcp(const struct pkt *p)
 	       p->l4_second <= 207;
 }
 
-/* L4 decision for a frame that carries its UDP/TCP header. */
+/* Is this (address, port) a live media endpoint? The port's bit in
+ * media_ports first: it turns away nearly all other UDP without hashing
+ * the 20-byte key. */
+static __always_inline int media_live(const struct vs_port_bits *mp,
+				      const struct vs_media_key *ep)
+{
+	return port_bit(mp, ep->port) && bpf_map_lookup_elem(&media, ep);
+}
+
+/* L4 decision for a frame that carries its UDP/TCP header. The array
+ * lookups cannot fail (one element, key 0); the checks satisfy the
+ * verifier. */
 static __always_inline int classify_l4(struct pkt *p)
 {
 	__u32 zero = 0;
@@ -69,12 +85,11 @@ static __always_inline int classify_l4(struct pkt *p)
 		return VS_KCNT_sip;
 	if (p->proto != IPPROTO_UDP)
 		return VS_KCNT_not_voip;
-	/* RTP and RTCP are version 2: anything else skips both hash
-	 * lookups. The announcer receives on its endpoint: destination
-	 * first. */
-	if ((p->l4_first & 0xc0) == 0x80 &&
-	    (bpf_map_lookup_elem(&media, &p->dst) ||
-	     bpf_map_lookup_elem(&media, &p->src)))
+	/* RTP and RTCP are version 2: anything else skips the media test.
+	 * The announcer receives on its endpoint: destination first. */
+	pb = bpf_map_lookup_elem(&media_ports, &zero);
+	if (pb && (p->l4_first & 0xc0) == 0x80 &&
+	    (media_live(pb, &p->dst) || media_live(pb, &p->src)))
 		return is_rtcp(p) ? VS_KCNT_rtcp : VS_KCNT_rtp;
 	pb = bpf_map_lookup_elem(&tun_ports, &zero);
 	if (pb && (port_bit(pb, p->src.port) || port_bit(pb, p->dst.port)))
@@ -89,14 +104,37 @@ static __always_inline int is_pass(int v)
 	       v == VS_KCNT_tunnel;
 }
 
+/* A later fragment (no L4 header): the verdict of its first. */
+static __always_inline int frag_later(const struct pkt *p)
+{
+	struct vs_frag_key k;
+	__u8 *seen;
+
+	frag_key(&k, p);
+	seen = bpf_map_lookup_elem(&frags, &k);
+	/* Before its first fragment: pass it, userspace reassembles or
+	 * drops it; losing it would lose the whole datagram. */
+	if (!seen)
+		return VS_KCNT_frag_unknown;
+	return *seen ? VS_KCNT_fragment : VS_KCNT_not_voip;
+}
+
+/* A first fragment: its verdict, for the fragments that follow. */
+static __always_inline void frag_first(const struct pkt *p, int v)
+{
+	struct vs_frag_key k;
+	__u8 pass = is_pass(v);
+
+	frag_key(&k, p);
+	bpf_map_update_elem(&frags, &k, &pass, BPF_ANY);
+}
+
 /* The whole decision for one frame: a VS_KCNT_* verdict. */
 static __always_inline int classify(void *data, void *data_end)
 {
 	struct cursor c = { .pos = data, .end = data_end };
 	struct pkt p = {};
-	struct vs_frag_key fk = {};
 	__be16 eth_proto;
-	__u8 *seen, pass;
 	int v, l4;
 
 	if (parse_eth(&c, &eth_proto) < 0)
@@ -111,14 +149,7 @@ static __always_inline int classify(void *data, void *data_end)
 		return VS_KCNT_malformed;
 
 	if (p.frag == FRAG_LATER) {
-		frag_key(&fk, &p);
-		seen = bpf_map_lookup_elem(&frags, &fk);
-		/* Before its first fragment: pass it, userspace reassembles
-		 * or drops it; losing it would lose the whole datagram. */
-		if (!seen)
-			v = VS_KCNT_frag_unknown;
-		else
-			v = *seen ? VS_KCNT_fragment : VS_KCNT_not_voip;
+		v = frag_later(&p);
 	} else {
 		l4 = parse_l4(&c, &p);
 		if (l4 < 0)
@@ -127,11 +158,8 @@ static __always_inline int classify(void *data, void *data_end)
 	}
 	if (is_pass(v) && !ip_allowed(&p))
 		v = VS_KCNT_ip_filtered;
-	if (p.frag == FRAG_FIRST) {
-		frag_key(&fk, &p);
-		pass = is_pass(v);
-		bpf_map_update_elem(&frags, &fk, &pass, BPF_ANY);
-	}
+	if (p.frag == FRAG_FIRST)
+		frag_first(&p, v);
 	return v;
 }
 

@@ -6,8 +6,10 @@
 #include <bpf/bpf.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <linux/pkt_cls.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture/live.h"
@@ -86,23 +88,67 @@ static void ip4(struct frame *f, uint8_t proto, uint32_t dst, uint16_t sport,
 		put(f, l4h, proto == IPPROTO_TCP ? 20 : 12);
 }
 
-/* Runs the XDP program on f; returns the verdict counter it hit. */
-static int verdict(const struct frame *f)
+/* IPv6 (fd00::1 → fd00::<dst>) + UDP + the first payload bytes of RTP
+ * version 2, payload type pt. */
+static void ip6_udp(struct frame *f, uint8_t dst, uint16_t sport,
+		    uint16_t dport, uint8_t pt)
+{
+	uint8_t ip6[40] = { 0x60, 0, 0, 0, 0, 12, IPPROTO_UDP, 64 };
+	uint8_t udp[12] = { sport >> 8, sport & 0xff, dport >> 8,
+			    dport & 0xff, 0, 12, 0, 0, 0x80, pt };
+
+	ip6[8] = 0xfd;
+	ip6[23] = 1;
+	ip6[24] = 0xfd;
+	ip6[39] = dst;
+	put(f, ip6, 40);
+	put(f, udp, 12);
+}
+
+/* Runs a program on f; returns the verdict counter it hit in dir. */
+static int verdict_of(const struct frame *f, struct bpf_program *prog,
+		      enum vs_kdir dir, int retval)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f->b,
 		    .data_size_in = (__u32)f->n);
 	struct vs_kcounters before, after;
-	int fd = bpf_program__fd(x->skel->progs.vs_xdp_copy);
+	int fd = bpf_program__fd(prog);
 
-	cr_assert_eq(vs_xdp__counters(x, VS_DIR_IN, &before), 0);
+	cr_assert_eq(vs_xdp__counters(x, dir, &before), 0);
 	cr_assert_eq(bpf_prog_test_run_opts(fd, &t), 0, "%s", strerror(errno));
-	cr_assert_eq(t.retval, XDP_PASS);
-	cr_assert_eq(vs_xdp__counters(x, VS_DIR_IN, &after), 0);
+	cr_assert_eq(t.retval, (__u32)retval);
+	cr_assert_eq(vs_xdp__counters(x, dir, &after), 0);
 	cr_assert_eq(after.c[VS_KCNT_seen], before.c[VS_KCNT_seen] + 1);
 	for (int i = VS_KCNT_sip; i <= VS_KCNT_malformed; i++)
 		if (after.c[i] != before.c[i])
 			return i;
 	return -1;
+}
+
+/* The XDP (receive) program's verdict. */
+static int verdict(const struct frame *f)
+{
+	return verdict_of(f, x->skel->progs.vs_xdp_copy, VS_DIR_IN, XDP_PASS);
+}
+
+/* Bit `port` of media_ports, read back from the kernel. */
+static int media_port_bit(uint16_t port)
+{
+	uint8_t bits[65536 / 8];
+	__u32 zero = 0;
+
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.media_ports),
+					 &zero, bits), 0);
+	return (bits[port >> 3] >> (port & 7)) & 1;
+}
+
+static void media_v4(uint8_t last, uint16_t port, int add)
+{
+	struct vs_endpoint ep = { .port = port };
+	uint8_t v4[4] = { 10, 0, 0, last };
+
+	vs_addr_from_v4(&ep.addr, v4);
+	vs_xdp__media(x, &ep, add);
 }
 
 TestSuite(xdp_prog, .init = setup, .fini = teardown);
@@ -202,6 +248,173 @@ Test(xdp_prog, ipv6_extension_headers)
 	put(&f, hbh, 8);
 	put(&f, udp, 8);
 	cr_expect_eq(verdict(&f), VS_KCNT_sip);
+}
+
+/* Two endpoints on one port: the port stays live until the last goes. */
+Test(xdp_prog, media_ports_count_endpoints_per_port)
+{
+	struct frame f;
+
+	need_bpf();
+	cr_expect_eq(media_port_bit(4000), 0);
+	media_v4(2, 4000, 1);
+	media_v4(3, 4000, 1);
+	cr_expect_eq(media_port_bit(4000), 1);
+	cr_expect_eq(media_port_bit(4001), 0);
+	cr_expect_eq(x->port_refs[4000], 2);
+	cr_expect_eq(x->media_live, 2);
+	media_v4(2, 4000, 0);
+	cr_expect_eq(media_port_bit(4000), 1);
+	cr_expect_eq(x->port_refs[4000], 1);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000003, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	media_v4(3, 4000, 0);
+	cr_expect_eq(media_port_bit(4000), 0);
+	cr_expect_eq(x->port_refs[4000], 0);
+	cr_expect_eq(x->media_live, 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	cr_expect_eq(x->media_errors, 0);
+}
+
+/* An endpoint announced twice (the map already holds it) counts once. */
+Test(xdp_prog, media_add_twice_counts_once)
+{
+	need_bpf();
+	media_v4(2, 5004, 1);
+	media_v4(2, 5004, 1);
+	cr_expect_eq(x->media_live, 1);
+	cr_expect_eq(x->port_refs[5004], 1);
+	cr_expect_eq(x->media_errors, 0);
+	media_v4(2, 5004, 0);
+	cr_expect_eq(x->media_live, 0);
+	cr_expect_eq(x->port_refs[5004], 0);
+	cr_expect_eq(media_port_bit(5004), 0);
+	media_v4(2, 5004, 0); /* already gone: nothing to undo */
+	cr_expect_eq(x->port_refs[5004], 0);
+	cr_expect_eq(x->media_live, 0);
+}
+
+/* A live port on another address, a live endpoint as the source, the RTCP
+ * port, and a payload that is not RTP version 2. */
+Test(xdp_prog, media_port_address_and_direction)
+{
+	struct frame f;
+
+	need_bpf();
+	media_v4(2, 4000, 1);
+	media_v4(2, 4001, 1);
+	media_v4(1, 6000, 1); /* 10.0.0.1, the frames' source */
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000009, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000009, 6000, 30000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30001, 4001, 0, 1, 1);
+	f.b[14 + 20 + 9] = 201; /* RTCP RR */
+	cr_expect_eq(verdict(&f), VS_KCNT_rtcp);
+	f.b[14 + 20 + 8] = 0x40; /* version 1: not RTP */
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	eth(&f, 0, 0x0800); /* TCP to a live endpoint is not media */
+	ip4(&f, IPPROTO_TCP, 0x0a000002, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	media_v4(2, 4000, 0);
+	media_v4(2, 4001, 0);
+	media_v4(1, 6000, 0);
+	cr_expect_eq(x->media_live, 0);
+	cr_expect_eq(media_port_bit(6000), 0);
+}
+
+Test(xdp_prog, media_ipv6)
+{
+	struct vs_endpoint ep = { .port = 4000 };
+	uint8_t a6[16] = { 0xfd, [15] = 2 };
+	struct frame f;
+
+	need_bpf();
+	vs_addr_from_v6(&ep.addr, a6);
+	eth(&f, 0, 0x86dd);
+	ip6_udp(&f, 2, 30000, 4000, 8);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	vs_xdp__media(x, &ep, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	media_v4(2, 4000, 1); /* same port, IPv4 twin (natalias) */
+	eth(&f, 0, 0x86dd);
+	ip6_udp(&f, 3, 30000, 4000, 8); /* fd00::3: another address */
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	vs_xdp__media(x, &ep, 0);
+	eth(&f, 0, 0x86dd);
+	ip6_udp(&f, 2, 30000, 4000, 8);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	cr_expect_eq(media_port_bit(4000), 1); /* the IPv4 twin holds it */
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	media_v4(2, 4000, 0);
+	cr_expect_eq(media_port_bit(4000), 0);
+	cr_expect_eq(x->media_live, 0);
+}
+
+/* A fragmented RTP datagram: the first fragment has the ports, the later
+ * one follows its verdict. */
+Test(xdp_prog, media_fragments)
+{
+	struct frame f;
+
+	need_bpf();
+	media_v4(2, 4000, 1);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 4000, 0x2000, 91, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 0, 0, 0x0010, 91, 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_fragment);
+	media_v4(2, 4000, 0);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 4000, 0x2000, 92, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 0, 0, 0x0010, 92, 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+}
+
+/* TC egress classifies with the same code, counted as `out`. */
+Test(xdp_prog, tc_egress_same_verdicts)
+{
+	struct bpf_program *tc;
+	struct frame f;
+
+	need_bpf();
+	tc = x->skel->progs.vs_tc_egress;
+	media_v4(2, 4000, 1);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict_of(&f, tc, VS_DIR_OUT, TC_ACT_UNSPEC),
+		     VS_KCNT_rtp);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 4002, 0, 1, 1);
+	cr_expect_eq(verdict_of(&f, tc, VS_DIR_OUT, TC_ACT_UNSPEC),
+		     VS_KCNT_not_voip);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_TCP, 0x0a000002, 5060, 40000, 0, 1, 1);
+	cr_expect_eq(verdict_of(&f, tc, VS_DIR_OUT, TC_ACT_UNSPEC),
+		     VS_KCNT_sip);
+	media_v4(2, 4000, 0);
+}
+
+Test(xdp_prog, media_ports_pinned)
+{
+	char path[128];
+	struct stat st;
+
+	need_bpf();
+	snprintf(path, sizeof(path), "%s/media_ports", pin);
+	cr_expect_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
 }
 
 Test(live, pcap_filter_from_sipport)

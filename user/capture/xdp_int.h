@@ -32,6 +32,11 @@ struct vs_xdp {
 	struct vs_xdp_if ifs[VS_XDP_MAX_IF];
 	uint64_t media_errors; /* media map updates refused (full, ...) */
 	uint64_t media_live;   /* endpoints in the media map now */
+	/* media_ports: its value mmapped (8 KiB), and per port (host order)
+	 * the number of endpoints in `media` with that port; the bit is set
+	 * while the count is not 0. */
+	uint8_t *media_bits;
+	uint32_t port_refs[65536];
 };
 
 int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
@@ -40,5 +45,6 @@ int vs_xdp__attach_all(struct vs_xdp *x, const int *ifindex, int n);
 void vs_xdp__detach_all(struct vs_xdp *x);
 int vs_xdp__pin(struct vs_xdp *x);
 void vs_xdp__unpin(const char *dir);
+void vs_xdp__unmap_media(struct vs_xdp *x);
 
 #endif

@@ -117,6 +117,7 @@ void vs_xdp__close(struct vs_xdp *x)
 	if (!x)
 		return;
 	vs_xdp__detach_all(x);
+	vs_xdp__unmap_media(x);
 	if (x->skel)
 		vs_xdp__unpin(x->pin_dir);
 	for (int i = 0; i < VS_XDP_MAX_RINGS; i++)

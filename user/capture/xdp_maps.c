@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "capture/xdp_int.h"
 #include "core/log.h"
@@ -18,12 +19,14 @@ static const char *const kcnt_names[] = {
 #undef VS_X
 };
 
+#define PORT_BITS_BYTES (65536 / 8)
+
 /* Map value of sip_ports: the conf bitmap has the same layout. */
 static int fill_ports(struct vs_xdp *x, const struct vs_conf *c)
 {
 	__u32 zero = 0;
 
-	_Static_assert(sizeof(c->sip_ports) == 65536 / 8, "sipport bitmap");
+	_Static_assert(sizeof(c->sip_ports) == PORT_BITS_BYTES, "sipport bitmap");
 	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.sip_ports), &zero,
 				c->sip_ports, 0))
 		return -errno;
@@ -45,6 +48,26 @@ static int fill_ipfilter(struct vs_xdp *x, const struct vs_conf *c)
 	return 0;
 }
 
+/* media_ports is written in place: flipping a bit costs no syscall, and
+ * the kernel reads it directly. Zero at creation, like the port counts. */
+static int map_media_ports(struct vs_xdp *x)
+{
+	void *m = mmap(NULL, PORT_BITS_BYTES, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, bpf_map__fd(x->skel->maps.media_ports), 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	x->media_bits = m;
+	return 0;
+}
+
+void vs_xdp__unmap_media(struct vs_xdp *x)
+{
+	if (x->media_bits)
+		munmap(x->media_bits, PORT_BITS_BYTES);
+	x->media_bits = NULL;
+}
+
 int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
 		      uint32_t snaplen)
 {
@@ -58,6 +81,8 @@ int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
 	err = fill_ports(x, c);
 	if (!err)
 		err = fill_ipfilter(x, c);
+	if (!err)
+		err = map_media_ports(x);
 	if (!err && bpf_map_update_elem(bpf_map__fd(x->skel->maps.cfg), &zero,
 					&kc, 0))
 		err = -errno;
@@ -66,6 +91,24 @@ int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
 	return err;
 }
 
+/* One more (d = 1) or one fewer (d = -1) endpoint in `media` on this
+ * port; the bit follows the count's changes from and to zero. */
+static void port_ref(struct vs_xdp *x, uint16_t port, int d)
+{
+	uint8_t bit = (uint8_t)(1u << (port & 7));
+	uint8_t *b = &x->media_bits[port >> 3];
+
+	if (d > 0 && x->port_refs[port]++ == 0)
+		__atomic_fetch_or(b, bit, __ATOMIC_RELEASE);
+	else if (d < 0 && --x->port_refs[port] == 0)
+		__atomic_fetch_and(b, (uint8_t)~bit, __ATOMIC_RELEASE);
+}
+
+/* The port is counted before the endpoint is inserted and after it is
+ * removed, so a bit is never clear while an endpoint with its port is in
+ * `media`: a frame in between is looked up in vain, never lost. The
+ * counts follow what the map holds (BPF_NOEXIST: an endpoint already
+ * there is not counted twice). */
 void vs_xdp__media(void *ctx, const struct vs_endpoint *ep, int add)
 {
 	struct vs_xdp *x = ctx;
@@ -75,12 +118,17 @@ void vs_xdp__media(void *ctx, const struct vs_endpoint *ep, int add)
 
 	memcpy(k.addr, ep->addr.b, 16);
 	if (add) {
-		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
-			x->media_errors++;
-		else
+		port_ref(x, ep->port, 1);
+		if (!bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST)) {
 			x->media_live++;
+			return;
+		}
+		if (errno != EEXIST)
+			x->media_errors++;
+		port_ref(x, ep->port, -1);
 	} else if (!bpf_map_delete_elem(fd, &k)) {
 		x->media_live--;
+		port_ref(x, ep->port, -1);
 	}
 }
 
