@@ -9,18 +9,6 @@
 
 #include "conf/conf_int.h"
 
-static int copy(char *dst, size_t size, const char *v, const char **e,
-		const char *what)
-{
-	size_t n = strlen(v);
-
-	*e = what;
-	if (n >= size)
-		return -EINVAL;
-	memcpy(dst, v, n + 1);
-	return 0;
-}
-
 static int set_port(uint16_t *dst, const char *v, const char **e)
 {
 	uint32_t port;
@@ -97,12 +85,11 @@ static int set_dest(struct vs_conf_chan *ch, const char *v, const char **e)
 	return vs_conf_each_item(v, add_dest, ch);
 }
 
-static int set_compress(struct vs_conf_chan *ch, const char *v,
-			const char **e)
+static int set_compress(struct vs_conf_chan *ch, const char *v, const char **e)
 {
 	/* enum vs_chan_compress order; zlib is gzip's other name */
-	static const char *const names[] = { "none", "zstd", "gzip", "lzo",
-					     "zlib" };
+	static const char *const names[] = {"none", "zstd", "gzip", "lzo",
+					    "zlib"};
 
 	*e = "zstd, gzip, lzo or none";
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -122,15 +109,16 @@ static int set_fingerprint(struct vs_conf_chan *ch, const char *v,
 	*e = "a SHA-256 fingerprint: 64 hex digits, colons allowed";
 	for (size_t i = 0; i < n; i++) {
 		if ((v[i] >= '0' && v[i] <= '9') ||
-		    (v[i] >= 'a' && v[i] <= 'f') || (v[i] >= 'A' && v[i] <= 'F'))
+		    (v[i] >= 'a' && v[i] <= 'f') ||
+		    (v[i] >= 'A' && v[i] <= 'F'))
 			digits++;
 		else if (v[i] != ':')
 			return -EINVAL;
 	}
 	if (n && digits != 64)
 		return -EINVAL;
-	return copy(ch->tls_fingerprint, sizeof(ch->tls_fingerprint), v, e,
-		    *e);
+	return vs_conf_parse_str(ch->tls_fingerprint,
+				 sizeof(ch->tls_fingerprint), v, e, *e);
 }
 
 /* An IPv4 or IPv6 address, or empty (not set). */
@@ -142,7 +130,7 @@ static int set_ip(char *dst, size_t size, const char *v, const char **e,
 	*e = what;
 	if (*v && (strlen(v) >= size || vs_addr_parse(&a, v, strlen(v))))
 		return -EINVAL;
-	return copy(dst, size, v, e, what);
+	return vs_conf_parse_str(dst, size, v, e, what);
 }
 
 #define PATH_EXPECT "a file path (at most 255 bytes)"
@@ -160,8 +148,8 @@ int vs_conf_chan_set(struct vs_conf *c, const char *k, const char *v,
 	else if (!strcasecmp(k, "server_bind_port"))
 		err = set_port(&ch->bind_port, v, e);
 	else if (!strcasecmp(k, "server_password"))
-		err = copy(ch->password, sizeof(ch->password), v, e,
-			   "a password (at most 255 bytes)");
+		err = vs_conf_parse_str(ch->password, sizeof(ch->password), v,
+					e, "a password (at most 255 bytes)");
 	else if (!strcasecmp(k, "server_destination"))
 		err = set_dest(ch, v, e);
 	else if (!strcasecmp(k, "server_destination_port"))
@@ -178,11 +166,14 @@ int vs_conf_chan_set(struct vs_conf *c, const char *k, const char *v,
 		*e = "a number of seconds (1-86400)";
 		err = vs_conf_parse_u32(v, 1, 86400, &ch->max_time_diff_s);
 	} else if (!strcasecmp(k, "server_tls_cert"))
-		err = copy(ch->tls_cert, sizeof(ch->tls_cert), v, e, PATH_EXPECT);
+		err = vs_conf_parse_str(ch->tls_cert, sizeof(ch->tls_cert), v,
+					e, PATH_EXPECT);
 	else if (!strcasecmp(k, "server_tls_key"))
-		err = copy(ch->tls_key, sizeof(ch->tls_key), v, e, PATH_EXPECT);
+		err = vs_conf_parse_str(ch->tls_key, sizeof(ch->tls_key), v, e,
+					PATH_EXPECT);
 	else if (!strcasecmp(k, "server_tls_ca"))
-		err = copy(ch->tls_ca, sizeof(ch->tls_ca), v, e, PATH_EXPECT);
+		err = vs_conf_parse_str(ch->tls_ca, sizeof(ch->tls_ca), v, e,
+					PATH_EXPECT);
 	else if (!strcasecmp(k, "server_tls_fingerprint"))
 		err = set_fingerprint(ch, v, e);
 	else
@@ -211,7 +202,7 @@ static void print_str(FILE *out, const char *key, const char *v)
  * tickets. */
 void vs_conf_chan_print(const struct vs_conf *c, FILE *out)
 {
-	static const char *const comp[] = { "none", "zstd", "gzip", "lzo" };
+	static const char *const comp[] = {"none", "zstd", "gzip", "lzo"};
 	const struct vs_conf_chan *ch = &c->chan;
 
 	if (!ch->given)
@@ -231,7 +222,8 @@ void vs_conf_chan_print(const struct vs_conf *c, FILE *out)
 		ch->packetbuffer_sender ? "yes" : "no");
 	print_str(out, "manager_ip", ch->manager_ip);
 	fprintf(out, "server_type_compress = %s\n",
-		comp[ch->compress >= 0 && ch->compress <= 3 ? ch->compress : 1]);
+		comp[ch->compress >= 0 && ch->compress <= 3 ? ch->compress
+							    : 1]);
 	fprintf(out, "client_server_connect_maximum_time_diff_s = %u\n",
 		ch->max_time_diff_s);
 	print_str(out, "server_tls_cert", ch->tls_cert);

@@ -38,6 +38,11 @@ int vs_conf_chan_set(struct vs_conf *c, const char *key, const char *v,
 void vs_conf_chan_init(struct vs_conf *c);
 void vs_conf_chan_print(const struct vs_conf *c, FILE *out);
 
+/* A string key with a length limit: copies v into dst[size], sets *e to
+ * what, and fails with -EINVAL when v does not fit. */
+int vs_conf_parse_str(char *dst, size_t size, const char *v, const char **e,
+		      const char *what);
+
 /* Calls fn on each comma-separated item, trimmed. Fails on an empty item. */
 int vs_conf_each_item(const char *v,
 		      int (*fn)(const char *s, size_t len, void *arg),

@@ -12,8 +12,7 @@
 #include "core/log.h"
 
 /* A setter returns 0, or -EINVAL with *expect saying what would do. */
-typedef int (*setter_fn)(struct vs_conf *c, const char *v,
-			 const char **expect);
+typedef int (*setter_fn)(struct vs_conf *c, const char *v, const char **expect);
 
 static int set_id_sensor(struct vs_conf *c, const char *v, const char **e)
 {
@@ -111,8 +110,7 @@ static int set_rtptimeout(struct vs_conf *c, const char *v, const char **e)
 	return vs_conf_parse_u32(v, 1, UINT32_MAX, &c->rtptimeout_s);
 }
 
-static int set_sipwithoutrtp(struct vs_conf *c, const char *v,
-			     const char **e)
+static int set_sipwithoutrtp(struct vs_conf *c, const char *v, const char **e)
 {
 	*e = SECONDS_EXPECT;
 	return vs_conf_parse_u32(v, 1, UINT32_MAX, &c->sipwithoutrtptimeout_s);
@@ -172,28 +170,16 @@ static int set_interface(struct vs_conf *c, const char *v, const char **e)
 }
 
 /* The mysql* keys: plain strings with a length limit. */
-static int set_str(char *dst, size_t size, const char *v, const char **e,
-		   const char *what)
-{
-	size_t n = strlen(v);
-
-	*e = what;
-	if (n >= size)
-		return -EINVAL;
-	memcpy(dst, v, n + 1);
-	return 0;
-}
-
 static int set_mysqlhost(struct vs_conf *c, const char *v, const char **e)
 {
-	return set_str(c->mysql.host, sizeof(c->mysql.host), v, e,
-		       "a host name or address (at most 255 bytes)");
+	return vs_conf_parse_str(c->mysql.host, sizeof(c->mysql.host), v, e,
+				 "a host name or address (at most 255 bytes)");
 }
 
 static int set_mysqlsocket(struct vs_conf *c, const char *v, const char **e)
 {
-	return set_str(c->mysql.socket, sizeof(c->mysql.socket), v, e,
-		       "a socket path (at most 255 bytes)");
+	return vs_conf_parse_str(c->mysql.socket, sizeof(c->mysql.socket), v, e,
+				 "a socket path (at most 255 bytes)");
 }
 
 static int set_mysqldb(struct vs_conf *c, const char *v, const char **e)
@@ -202,21 +188,20 @@ static int set_mysqldb(struct vs_conf *c, const char *v, const char **e)
 		*e = "a database name (1-64 bytes)";
 		return -EINVAL;
 	}
-	return set_str(c->mysql.db, sizeof(c->mysql.db), v, e,
-		       "a database name (1-64 bytes)");
+	return vs_conf_parse_str(c->mysql.db, sizeof(c->mysql.db), v, e,
+				 "a database name (1-64 bytes)");
 }
 
 static int set_mysqluser(struct vs_conf *c, const char *v, const char **e)
 {
-	return set_str(c->mysql.user, sizeof(c->mysql.user), v, e,
-		       "a user name (at most 128 bytes)");
+	return vs_conf_parse_str(c->mysql.user, sizeof(c->mysql.user), v, e,
+				 "a user name (at most 128 bytes)");
 }
 
-static int set_mysqlpassword(struct vs_conf *c, const char *v,
-			     const char **e)
+static int set_mysqlpassword(struct vs_conf *c, const char *v, const char **e)
 {
-	return set_str(c->mysql.password, sizeof(c->mysql.password), v, e,
-		       "a password (at most 255 bytes)");
+	return vs_conf_parse_str(c->mysql.password, sizeof(c->mysql.password),
+				 v, e, "a password (at most 255 bytes)");
 }
 
 static int set_mysqlport(struct vs_conf *c, const char *v, const char **e)
@@ -231,10 +216,9 @@ static int set_mysqlport(struct vs_conf *c, const char *v, const char **e)
 	return err;
 }
 
-static int set_capture_mode(struct vs_conf *c, const char *v,
-			    const char **e)
+static int set_capture_mode(struct vs_conf *c, const char *v, const char **e)
 {
-	static const char *const names[] = { "copy", "afxdp", "pcap" };
+	static const char *const names[] = {"copy", "afxdp", "pcap"};
 
 	*e = "copy, afxdp or pcap";
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -322,48 +306,66 @@ static const struct {
 	const char *name;
 	setter_fn set;
 } keys[] = {
-	{ "id_sensor", set_id_sensor },
-	{ "interface", set_interface },
-	{ "capture_mode", set_capture_mode },
-	{ "sipport", set_sipport },
-	{ "spooldir", set_spooldir },
-	{ "sqlite_path", set_sqlite_path },
-	{ "savesip", set_savesip },
-	{ "savertp", set_savertp },
-	{ "cdr_check_exists_callid", set_check_callid },
-	{ "rtptimeout", set_rtptimeout },
-	{ "sipwithoutrtptimeout", set_sipwithoutrtp },
-	{ "absolute_timeout", set_absolute },
-	{ "filter", set_filter },
-	{ "natalias", set_natalias },
-	{ "interface_ip_filter", set_ipfilter },
-	{ "mysqlhost", set_mysqlhost },
-	{ "mysqlport", set_mysqlport },
-	{ "mysqlsocket", set_mysqlsocket },
-	{ "mysqldb", set_mysqldb },
-	{ "mysqlusername", set_mysqluser },
-	{ "mysqluser", set_mysqluser },
-	{ "mysqlpassword", set_mysqlpassword },
+	{"id_sensor", set_id_sensor},
+	{"interface", set_interface},
+	{"capture_mode", set_capture_mode},
+	{"sipport", set_sipport},
+	{"spooldir", set_spooldir},
+	{"sqlite_path", set_sqlite_path},
+	{"savesip", set_savesip},
+	{"savertp", set_savertp},
+	{"cdr_check_exists_callid", set_check_callid},
+	{"rtptimeout", set_rtptimeout},
+	{"sipwithoutrtptimeout", set_sipwithoutrtp},
+	{"absolute_timeout", set_absolute},
+	{"filter", set_filter},
+	{"natalias", set_natalias},
+	{"interface_ip_filter", set_ipfilter},
+	{"mysqlhost", set_mysqlhost},
+	{"mysqlport", set_mysqlport},
+	{"mysqlsocket", set_mysqlsocket},
+	{"mysqldb", set_mysqldb},
+	{"mysqlusername", set_mysqluser},
+	{"mysqluser", set_mysqluser},
+	{"mysqlpassword", set_mysqlpassword},
 };
 
 const char *const vs_conf_later_keys[] = {
 	"server_cp_store_simple_connect_response",
 	"receive_packetbuffer_maximum_time_diff_s",
-	"mysqltable", "mysqlcompress",
+	"mysqltable",
+	"mysqlcompress",
 	"packetbuffer_enable",
-	"packetbuffer_total_maxheap", "packetbuffer_compress",
-	"packetbuffer_compress_ratio", "packetbuffer_file_totalmaxsize",
+	"packetbuffer_total_maxheap",
+	"packetbuffer_compress",
+	"packetbuffer_compress_ratio",
+	"packetbuffer_file_totalmaxsize",
 	"packetbuffer_file_path",
-	"managerip", "managerport", "managerclient",
+	"managerip",
+	"managerport",
+	"managerclient",
 	"managerclientport",
-	"mirror_destination_ip", "mirror_destination_port", "mirror_bind_ip",
-	"mirror_bind_port", "mirror_bind_dlt",
+	"mirror_destination_ip",
+	"mirror_destination_port",
+	"mirror_bind_ip",
+	"mirror_bind_port",
+	"mirror_bind_dlt",
 	"mirror_bind_sensor_id_by_sender",
-	"ringbuffer", "max_buffer_mem",
-	"udp_port_tzsp", "udp_port_l2tp", "udp_port_vxlan",
-	"udp_port_audiocodes", "tcp_port_audiocodes", "audiocodes",
-	"hep", "hep_bind_ip", "hep_bind_port", "hep_bind_udp",
-	"ipfix", "ipfix_bind_ip", "ipfix_bind_port",
+	"ringbuffer",
+	"max_buffer_mem",
+	"udp_port_tzsp",
+	"udp_port_l2tp",
+	"udp_port_vxlan",
+	"udp_port_audiocodes",
+	"tcp_port_audiocodes",
+	"audiocodes",
+	"hep",
+	"hep_bind_ip",
+	"hep_bind_port",
+	"hep_bind_udp",
+	"ipfix",
+	"ipfix_bind_ip",
+	"ipfix_bind_port",
 };
 
 const size_t vs_conf_n_later_keys =

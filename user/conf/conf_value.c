@@ -183,3 +183,15 @@ int vs_conf_parse_alias(const char *s, size_t len, struct vs_natalias *a)
 	*a = tmp;
 	return 0;
 }
+
+int vs_conf_parse_str(char *dst, size_t size, const char *v, const char **e,
+		      const char *what)
+{
+	size_t n = strlen(v);
+
+	*e = what;
+	if (n >= size)
+		return -EINVAL;
+	memcpy(dst, v, n + 1);
+	return 0;
+}

@@ -119,20 +119,13 @@ static int load_conf(const struct vs_args *a, struct vs_conf *c)
  * SQLite file sqlite_path (when not empty). */
 static struct vs_cdr_store *open_db(const struct vs_conf *c)
 {
-	const struct vs_conf_mysql *m = &c->mysql;
-	struct vs_mysql_opts mo = {
-		.host = m->host[0] ? m->host : NULL,
-		.port = m->port,
-		.socket = m->socket[0] ? m->socket : NULL,
-		.db = m->db,
-		.user = m->user,
-		.password = m->password,
-		.check_exists_callid = c->cdr_check_exists_callid,
-	};
+	struct vs_mysql_opts mo;
 	struct vs_cdr_store *s;
 
-	if (m->host[0] || m->socket[0])
+	if (c->mysql.host[0] || c->mysql.socket[0]) {
+		vs_role__mysql_opts(c, &mo);
 		return vs_cdr_store__mysql(&mo); /* logs its cause */
+	}
 	s = vs_cdr_store__sqlite(c->sqlite_path, c->cdr_check_exists_callid);
 	if (!s)
 		vs_err("sqlite store %s: %s", c->sqlite_path, strerror(errno));

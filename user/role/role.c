@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include "core/log.h"
+#include "cdr/store_mysql.h"
 #include "role/role.h"
 
 const char *vs_role__name(enum vs_role r)
@@ -119,4 +120,19 @@ void vs_role__chan_opts(const struct vs_conf *c, enum vs_chan_role role,
 		o->clock_us = skewed_clock;
 		o->clock_arg = &offset_us;
 	}
+}
+
+void vs_role__mysql_opts(const struct vs_conf *c, struct vs_mysql_opts *mo)
+{
+	const struct vs_conf_mysql *m = &c->mysql;
+
+	*mo = (struct vs_mysql_opts){
+		.host = m->host[0] ? m->host : NULL,
+		.port = m->port,
+		.socket = m->socket[0] ? m->socket : NULL,
+		.db = m->db,
+		.user = m->user,
+		.password = m->password,
+		.check_exists_callid = c->cdr_check_exists_callid,
+	};
 }

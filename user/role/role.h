@@ -26,6 +26,10 @@ const char *vs_role__name(enum vs_role r);
  * warning). The role (>= 0) or -EINVAL. */
 int vs_role__select(struct vs_conf *c, int n_inputs);
 
+/* The MariaDB store's options from the mysql* keys (all-in-one and server). */
+struct vs_mysql_opts;
+void vs_role__mysql_opts(const struct vs_conf *c, struct vs_mysql_opts *mo);
+
 /* The channel settings of conf for role (strings point into conf). The
  * hidden test hook VOXSENSE_TEST_CLOCK_OFFSET_MS shifts this process's
  * channel clock (clock-skew tests). */

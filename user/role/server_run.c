@@ -12,17 +12,9 @@
 
 static int open_db(struct vs_server *srv, const struct vs_conf *c)
 {
-	const struct vs_conf_mysql *m = &c->mysql;
-	struct vs_mysql_opts mo = {
-		.host = m->host[0] ? m->host : NULL,
-		.port = m->port,
-		.socket = m->socket[0] ? m->socket : NULL,
-		.db = m->db,
-		.user = m->user,
-		.password = m->password,
-		.check_exists_callid = c->cdr_check_exists_callid,
-	};
+	struct vs_mysql_opts mo;
 
+	vs_role__mysql_opts(c, &mo);
 	srv->store = vs_cdr_store__mysql(&mo); /* logs its cause */
 	if (!srv->store)
 		return -errno;
