@@ -12,7 +12,8 @@ mkdir -p "$var"
 conf="$var/voxsense.conf"
 if [ ! -f "$conf" ]; then
 	{ cat "$top/deploy/voxsense.conf"
-	  printf '\n# make run: every interface that is up\ninterface = any\n'; } >"$conf"
+	  printf '\n# make run: every interface that is up; a packet crossing two of\n'
+	  printf '# them is captured twice, so drop the copy\ninterface = any\ndeduplicate = yes\n'; } >"$conf"
 	echo "wrote $conf (edit it: interface, sipport, ...)"
 fi
 echo "voxsense: live capture per $conf; CDRs in $var/spool/voxsense.db; Ctrl-C stops"

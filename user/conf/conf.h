@@ -43,6 +43,8 @@ struct vs_conf {
 	char sqlite_path[PATH_MAX];	/* sqlite_path; default
 					 * <spooldir>/voxsense.db */
 	int cdr_check_exists_callid;	/* default no */
+	int deduplicate;		/* drop a UDP datagram seen twice within
+					 * 50 ms (two interfaces); default no */
 	uint32_t rtptimeout_s;		/* default 300 */
 	uint32_t sipwithoutrtptimeout_s;/* default 3600 */
 	uint32_t absolute_timeout_s;	/* default 14400 */

@@ -81,6 +81,12 @@ static int set_savesip(struct vs_conf *c, const char *v, const char **e)
 	return vs_conf_parse_bool(v, &c->savesip);
 }
 
+static int set_deduplicate(struct vs_conf *c, const char *v, const char **e)
+{
+	*e = "yes or no";
+	return vs_conf_parse_bool(v, &c->deduplicate);
+}
+
 static int set_savertp(struct vs_conf *c, const char *v, const char **e)
 {
 	int b;
@@ -313,6 +319,7 @@ static const struct {
 	{"spooldir", set_spooldir},
 	{"sqlite_path", set_sqlite_path},
 	{"savesip", set_savesip},
+	{"deduplicate", set_deduplicate},
 	{"savertp", set_savertp},
 	{"cdr_check_exists_callid", set_check_callid},
 	{"rtptimeout", set_rtptimeout},

@@ -112,6 +112,8 @@ void vs_conf__print(const struct vs_conf *c, FILE *out)
 	fprintf(out, "spooldir = %s\n", c->spooldir);
 	fprintf(out, "sqlite_path = %s\n", c->sqlite_path);
 	fprintf(out, "savesip = %s\n", yesno(c->savesip));
+	if (c->deduplicate)
+		fputs("deduplicate = yes\n", out);
 	fprintf(out, "savertp = %s\n",
 		savertp[c->savertp <= VS_SAVERTP_HEADER ? c->savertp : 1]);
 	fprintf(out, "cdr_check_exists_callid = %s\n",

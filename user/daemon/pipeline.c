@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/log.h"
 #include "daemon/pipeline.h"
 
@@ -38,6 +40,11 @@ int vs_pipeline__init(struct vs_pipeline *p, const struct vs_conf *conf)
 	p->calls = p->dec ? vs_call_table__new(&copt) : NULL;
 	if (!p->calls)
 		goto fail;
+	if (conf->deduplicate) {
+		p->seen = calloc(VS_PIPE_DEDUP_SLOTS, sizeof(*p->seen));
+		if (!p->seen)
+			goto fail;
+	}
 	/* The spooldir is made even when no pcap is saved: the default
 	 * database lives there. */
 	p->spool = vs_spool__new(conf->spooldir, &p->spst);
@@ -180,6 +187,30 @@ static void pipe_media(struct vs_pipeline *p, const struct vs_datagram *d)
 	pipe_save(p, c, d, snap);
 }
 
+/* deduplicate: the same datagram captured twice (interface = any sees a
+ * packet leave one interface and enter another; two mirror ports) arrives
+ * within microseconds with identical endpoints and bytes. A slot per hash
+ * remembers the last one; a match within VS_PIPE_DEDUP_US is a copy. SIP
+ * retransmissions are 500 ms apart and stay. TCP needs none of this: its
+ * reassembly already drops segments it has seen. */
+static int pipe_is_dup(struct vs_pipeline *p, const struct vs_datagram *d)
+{
+	uint64_t h = vs_hash_mem(d->payload, d->len, 0);
+	struct vs_pipe_seen *s;
+
+	h = vs_hash_mem(&d->src, sizeof(d->src), h);
+	h = vs_hash_mem(&d->dst, sizeof(d->dst), h);
+	s = &p->seen[h & (VS_PIPE_DEDUP_SLOTS - 1)];
+	/* either copy may carry the earlier stamp (per-CPU rings) */
+	if (s->hash == h && (d->ts_us > s->ts_us ? d->ts_us - s->ts_us :
+						   s->ts_us - d->ts_us) <=
+				    VS_PIPE_DEDUP_US)
+		return 1;
+	s->hash = h;
+	s->ts_us = d->ts_us;
+	return 0;
+}
+
 static void pipe_datagram(void *ctx, const struct vs_datagram *d)
 {
 	struct vs_pipeline *p = ctx;
@@ -188,6 +219,10 @@ static void pipe_datagram(void *ctx, const struct vs_datagram *d)
 	if (cf->n_ipfilter &&
 	    !vs_conf__ip_allowed(cf, &d->src.addr, &d->dst.addr)) {
 		p->st.ip_filtered++;
+		return;
+	}
+	if (p->seen && d->proto == IPPROTO_UDP && pipe_is_dup(p, d)) {
+		p->st.duplicates++;
 		return;
 	}
 	if (d->proto == IPPROTO_TCP) {
@@ -249,6 +284,8 @@ void vs_pipeline__free(struct vs_pipeline *p)
 			pcap_freecode(&p->filters[i].prog);
 			p->filters[i].linktype = -1;
 		}
+	free(p->seen);
+	p->seen = NULL;
 	p->calls = NULL;
 	p->dec = NULL;
 	p->spool = NULL;

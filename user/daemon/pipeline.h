@@ -19,6 +19,7 @@
 	X(frames)                                                               \
 	X(filtered)        /* refused by the `filter` expression */            \
 	X(ip_filtered)     /* refused by interface_ip_filter */                \
+	X(duplicates)      /* deduplicate: UDP datagram seen twice */          \
 	X(sip_datagrams)   /* datagrams/messages on a SIP port parsed as SIP */\
 	X(cdrs)            /* CDRs produced */                                 \
 	X(cdr_skipped)     /* cdr_check_exists_callid: already stored */       \
@@ -31,6 +32,13 @@ struct vs_pipe_stats {
 };
 
 #define VS_PIPE_MAX_STORES 2
+#define VS_PIPE_DEDUP_SLOTS 4096	/* recent datagrams remembered */
+#define VS_PIPE_DEDUP_US 50000		/* a copy within 50 ms is one */
+
+struct vs_pipe_seen {
+	uint64_t hash;
+	uint64_t ts_us;
+};
 #define VS_PIPE_FILTERS 4
 
 struct vs_pipe_filter {
@@ -52,6 +60,7 @@ struct vs_pipeline {
 	uint64_t next_flush_us;	/* packet time of the next flush */
 	size_t mem_peak;	/* call table bytes at its peak */
 	uint64_t calls_at_peak;
+	struct vs_pipe_seen *seen;	/* deduplicate = yes only */
 	struct vs_pipe_stats st;
 	struct vs_decode_stats dst;
 	struct vs_sip_stats sst;
