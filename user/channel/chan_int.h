@@ -39,6 +39,10 @@ struct vs_chan_ctx {
 	bool pin_set;
 	uint8_t pin[32];
 	bool ca_set;
+	/* Trust on first use: the certificate accepted without a pin, so a
+	 * reconnect to the same one is quiet and a different one is loud. */
+	bool tofu_set;
+	uint8_t tofu[32];
 	uint32_t max_frame;
 	size_t max_queue;
 	unsigned hs_timeout_ms;

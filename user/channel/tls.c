@@ -274,10 +274,22 @@ int chan_tls_check_server(struct vs_chan_ctx *ctx, SSL *ssl,
 		vs_info("channel: %s: accepted server certificate %s (%s)",
 			peer->addr, peer->fingerprint,
 			ctx->pin_set ? "pinned" : "verified by server_tls_ca");
-	} else {
+	} else if (!ctx->tofu_set) {
 		vs_warn("channel: %s: accepted server certificate %s without verification; "
 			"pin it with server_tls_fingerprint = %s",
 			peer->addr, peer->fingerprint, peer->fingerprint);
+	} else if (memcmp(md, ctx->tofu, 32)) {
+		char before[96];
+
+		vs_chan__fp_format(ctx->tofu, before);
+		vs_warn("channel: %s: server certificate CHANGED from %s to %s; accepted "
+			"without verification (another server, or someone in between: "
+			"pin it with server_tls_fingerprint)",
+			peer->addr, before, peer->fingerprint);
+	}
+	if (!rc && !ctx->pin_set && !ctx->ca_set) {
+		memcpy(ctx->tofu, md, 32);
+		ctx->tofu_set = true;
 	}
 	return rc;
 }
