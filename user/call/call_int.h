@@ -56,7 +56,7 @@ struct vs_call {
 	uint64_t last_sip_us, last_rtp_us, last_us;
 	uint64_t end_at_us;		/* finalise at this time; 0 = open */
 	uint32_t invite_cseq;
-	uint8_t answered, bye_seen, cancel_seen, bye_answered;
+	uint8_t answered, bye_seen, cancel_seen;
 	uint8_t caller_tag_len;
 	char caller_tag[VS_CALL_TAG_MAX];
 	uint32_t sig[VS_CALL_SIG_RING];

@@ -255,10 +255,8 @@ static void handle_response(struct vs_call_table *t, struct vs_call *c,
 		handle_invite_response(t, c, m, d);
 		break;
 	case VS_SIP_BYE:
-		if (m->status >= 200) {
-			c->bye_answered = 1;
+		if (m->status >= 200)
 			vs_call__end_at(c, d->ts_us + grace, VS_END_BYE);
-		}
 		break;
 	default:
 		break;
