@@ -34,6 +34,7 @@ CPPFLAGS += -DVS_VERSION='"$(VERSION)"'
 
 # Kernel programs and their skeletons (bpf/bpf.mk adds its rules, include
 # paths and libraries; absent until the kernel capture lands).
+.DEFAULT_GOAL := all
 -include bpf/bpf.mk
 
 # One folder per pipeline stage; every .c in them is part of the daemon.

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 			size_t left;
 
 			t0 = now_s();
-			vs_chan_packets__begin(&pl, 2);
+			vs_chan_packets__begin(&pl, 2, 1);
 			for (size_t k = i; k < i + batch && k < n; k++)
 				vs_chan_packets__add(&pl, &v[k].f, 0, 0);
 			w.len = 0;

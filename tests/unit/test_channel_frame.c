@@ -502,7 +502,7 @@ Test(chan_msg, packets_roundtrip)
 
 	for (int i = 0; i < 200; i++)
 		data[i] = (uint8_t)i;
-	cr_assert_eq(vs_chan_packets__begin(&b, 42), 0);
+	cr_assert_eq(vs_chan_packets__begin(&b, 42, 7), 0);
 	for (uint32_t i = 0; i < 10; i++) {
 		f.data = data;
 		f.caplen = i * 20;
@@ -513,7 +513,10 @@ Test(chan_msg, packets_roundtrip)
 	}
 	cr_assert_eq(vs_chan_packets__count(&b), 10);
 	cr_assert_eq(b.len, VS_CHAN_PKT_HDR + 10 * VS_CHAN_PKT_REC + 900);
+	vs_chan_packets__close(&b, 1700000000500000ull);
 	cr_assert_eq(vs_chan_packets__iter(&it, b.p, b.len), 0);
+	cr_assert_eq(it.seq, 7);
+	cr_assert_eq(it.watermark_us, 1700000000500000ull);
 	for (uint32_t i = 0; i < 10; i++) {
 		cr_assert_eq(vs_chan_packets__next(&it, &g, &ifx), 1);
 		cr_assert_eq(g.caplen, i * 20);
@@ -588,5 +591,6 @@ Test(chan_msg, names)
 	cr_assert_eq(vs_chan_compress__parse("lz4", &c), -EINVAL);
 	cr_assert_str_eq(vs_chan_type__name(VS_CHAN_CDR_ACK), "CDR_ACK");
 	cr_assert_str_eq(vs_chan_type__name(0), "unknown");
-	cr_assert_str_eq(vs_chan_type__name(13), "unknown");
+	cr_assert_str_eq(vs_chan_type__name(VS_CHAN_PACKETS_ACK), "PACKETS_ACK");
+	cr_assert_str_eq(vs_chan_type__name(VS_CHAN_TYPE_MAX + 1), "unknown");
 }

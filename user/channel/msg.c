@@ -24,6 +24,7 @@ const char *vs_chan_type__name(unsigned type)
 		[VS_CHAN_PONG] = "PONG",
 		[VS_CHAN_PCAP_REQUEST] = "PCAP_REQUEST",
 		[VS_CHAN_PCAP_DATA] = "PCAP_DATA",
+		[VS_CHAN_PACKETS_ACK] = "PACKETS_ACK",
 	};
 
 	if (type && type <= VS_CHAN_TYPE_MAX)

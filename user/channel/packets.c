@@ -8,7 +8,7 @@
 #include "channel/be.h"
 #include "channel/wire.h"
 
-int vs_chan_packets__begin(struct vs_buf *b, uint16_t id_sensor)
+int vs_chan_packets__begin(struct vs_buf *b, uint16_t id_sensor, uint64_t seq)
 {
 	int err;
 
@@ -19,8 +19,16 @@ int vs_chan_packets__begin(struct vs_buf *b, uint16_t id_sensor)
 	vs_be16_put(b->p, id_sensor);
 	vs_be16_put(b->p + 2, 0);
 	vs_be32_put(b->p + 4, 0);
+	vs_be64_put(b->p + 8, seq);
+	vs_be64_put(b->p + 16, 0);
 	b->len = VS_CHAN_PKT_HDR;
 	return 0;
+}
+
+void vs_chan_packets__close(struct vs_buf *b, uint64_t watermark_us)
+{
+	if (b->len >= VS_CHAN_PKT_HDR)
+		vs_be64_put(b->p + 16, watermark_us);
 }
 
 int vs_chan_packets__add(struct vs_buf *b, const struct vs_frame *f,
@@ -58,6 +66,8 @@ int vs_chan_packets__iter(struct vs_chan_pkt_iter *it, const uint8_t *p,
 		return -EBADMSG;
 	it->id_sensor = vs_be16(p);
 	it->left = vs_be32(p + 4);
+	it->seq = vs_be64(p + 8);
+	it->watermark_us = vs_be64(p + 16);
 	it->p = p + VS_CHAN_PKT_HDR;
 	it->n = n - VS_CHAN_PKT_HDR;
 	return 0;

@@ -45,7 +45,8 @@ enum vs_chan_type {
 	VS_CHAN_PONG = 10,
 	VS_CHAN_PCAP_REQUEST = 11,  /* server -> sensor */
 	VS_CHAN_PCAP_DATA = 12,     /* sensor -> server */
-	VS_CHAN_TYPE_MAX = 12,
+	VS_CHAN_PACKETS_ACK = 13,   /* server -> sensor, vs_chan_ack */
+	VS_CHAN_TYPE_MAX = 13,
 };
 
 enum vs_chan_compress {
@@ -210,12 +211,20 @@ struct vs_chan_ack {
 int vs_chan_ack__put(struct vs_buf *b, const struct vs_chan_ack *a);
 int vs_chan_ack__parse(const uint8_t *p, size_t n, struct vs_chan_ack *a);
 
-/* PACKETS: u16 id_sensor, u16 reserved, u32 count, then count records of
+/* PACKETS: u16 id_sensor, u16 reserved, u32 count, u64 seq, u64 watermark_us,
+ * then count records of
  *   u64 ts_us, u32 caplen, u32 origlen, u16 linktype, u16 ifindex, data.
- * ifindex numbers the sensor's capture interfaces (its config order). */
-#define VS_CHAN_PKT_HDR 8
+ * ifindex numbers the sensor's capture interfaces (its config order). seq
+ * numbers the sensor's batches from 1 (PACKETS_ACK, a vs_chan_ack, confirms
+ * them); watermark_us is the sensor's capture clock when it closed the batch:
+ * every frame captured before it is in this batch or an earlier one, so a
+ * server merging several sensors by time knows how far each has got. An
+ * empty batch only moves the watermark. */
+#define VS_CHAN_PKT_HDR 24
 #define VS_CHAN_PKT_REC 20
-int vs_chan_packets__begin(struct vs_buf *b, uint16_t id_sensor);
+int vs_chan_packets__begin(struct vs_buf *b, uint16_t id_sensor, uint64_t seq);
+/* Sets the watermark of the batch being built (0 = unknown). */
+void vs_chan_packets__close(struct vs_buf *b, uint64_t watermark_us);
 /* limit bounds b->len as in vs_buf__reserve. */
 int vs_chan_packets__add(struct vs_buf *b, const struct vs_frame *f,
 			 uint16_t ifindex, size_t limit);
@@ -226,6 +235,8 @@ struct vs_chan_pkt_iter {
 	size_t n;
 	uint32_t left;
 	uint16_t id_sensor;
+	uint64_t seq;
+	uint64_t watermark_us;
 };
 /* 0 or -EBADMSG (short header). */
 int vs_chan_packets__iter(struct vs_chan_pkt_iter *it, const uint8_t *p,

@@ -35,6 +35,7 @@ void vs_conf__init(struct vs_conf *c)
 	c->sipwithoutrtptimeout_s = 3600;
 	c->absolute_timeout_s = 14400;
 	vs_conf_chan_init(c);
+	vs_conf_pb_init(c);
 }
 
 void vs_conf__free(struct vs_conf *c)

@@ -87,6 +87,33 @@ struct vs_conf {
 		char tls_fingerprint[128]; /* server_tls_fingerprint */
 		int given;		/* any of these keys was set */
 	} chan;
+	struct vs_conf_pb {		/* packet mirroring and legacy mirror
+					 * (docs/distributed.md) */
+		uint32_t maxheap_mb;	/* packetbuffer_total_maxheap [256] */
+		uint32_t file_maxsize_mb; /* packetbuffer_file_totalmaxsize
+					   * [0: no disk buffer] */
+		char file_path[256];	/* packetbuffer_file_path
+					 * ["": <spooldir>/packetbuffer] */
+		uint32_t recv_max_diff_s; /* receive_packetbuffer_maximum_
+					   * time_diff_s [30] */
+		char mirror_dest_ip[64];  /* mirror_destination_ip */
+		uint16_t mirror_dest_port;/* mirror_destination_port */
+		char mirror_bind_ip[64];  /* mirror_bind_ip */
+		uint16_t mirror_bind_port;/* mirror_bind_port */
+		uint32_t mirror_bind_dlt; /* mirror_bind_dlt [1 = Ethernet] */
+		int mirror_id_by_sender;  /* mirror_bind_sensor_id_by_sender
+					   * [no] */
+		int given;
+	} pb;
+	struct vs_conf_cap {		/* live capture tuning
+					 * (docs/capture.md) */
+		uint32_t snaplen;	/* snaplen [2048], 64-4095 */
+		uint32_t ringbuffer_mb;	/* ringbuffer: MB per CPU ring (copy)
+					 * or libpcap buffer (pcap) [4] */
+		int promisc;		/* promisc: on named interfaces in
+					 * afxdp and pcap mode [yes] */
+		int given;
+	} cap;
 };
 
 /* Fills defaults. */

@@ -9,7 +9,7 @@
 
 #include "conf/conf_int.h"
 
-static int set_port(uint16_t *dst, const char *v, const char **e)
+int vs_conf_parse_port(uint16_t *dst, const char *v, const char **e)
 {
 	uint32_t port;
 
@@ -122,8 +122,8 @@ static int set_fingerprint(struct vs_conf_chan *ch, const char *v,
 }
 
 /* An IPv4 or IPv6 address, or empty (not set). */
-static int set_ip(char *dst, size_t size, const char *v, const char **e,
-		  const char *what)
+int vs_conf_parse_ip(char *dst, size_t size, const char *v, const char **e,
+		     const char *what)
 {
 	struct vs_addr a;
 
@@ -142,23 +142,23 @@ int vs_conf_chan_set(struct vs_conf *c, const char *k, const char *v,
 	int err;
 
 	if (!strcasecmp(k, "server_bind"))
-		err = set_ip(ch->bind, sizeof(ch->bind), v, e,
+		err = vs_conf_parse_ip(ch->bind, sizeof(ch->bind), v, e,
 			     "an IPv4 or IPv6 address to listen on (empty: not "
 			     "a server)");
 	else if (!strcasecmp(k, "server_bind_port"))
-		err = set_port(&ch->bind_port, v, e);
+		err = vs_conf_parse_port(&ch->bind_port, v, e);
 	else if (!strcasecmp(k, "server_password"))
 		err = vs_conf_parse_str(ch->password, sizeof(ch->password), v,
 					e, "a password (at most 255 bytes)");
 	else if (!strcasecmp(k, "server_destination"))
 		err = set_dest(ch, v, e);
 	else if (!strcasecmp(k, "server_destination_port"))
-		err = set_port(&ch->dest_port, v, e);
+		err = vs_conf_parse_port(&ch->dest_port, v, e);
 	else if (!strcasecmp(k, "packetbuffer_sender")) {
 		*e = "yes or no";
 		err = vs_conf_parse_bool(v, &ch->packetbuffer_sender);
 	} else if (!strcasecmp(k, "manager_ip"))
-		err = set_ip(ch->manager_ip, sizeof(ch->manager_ip), v, e,
+		err = vs_conf_parse_ip(ch->manager_ip, sizeof(ch->manager_ip), v, e,
 			     "an IPv4 or IPv6 address (empty: any)");
 	else if (!strcasecmp(k, "server_type_compress"))
 		err = set_compress(ch, v, e);

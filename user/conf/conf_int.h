@@ -38,10 +38,23 @@ int vs_conf_chan_set(struct vs_conf *c, const char *key, const char *v,
 void vs_conf_chan_init(struct vs_conf *c);
 void vs_conf_chan_print(const struct vs_conf *c, FILE *out);
 
+/* The packet-buffer, legacy mirror and capture tuning keys
+ * (conf_mirror.c), the same way. */
+int vs_conf_pb_set(struct vs_conf *c, const char *key, const char *v,
+		   const char **expect);
+void vs_conf_pb_init(struct vs_conf *c);
+void vs_conf_pb_print(const struct vs_conf *c, FILE *out);
+
 /* A string key with a length limit: copies v into dst[size], sets *e to
  * what, and fails with -EINVAL when v does not fit. */
 int vs_conf_parse_str(char *dst, size_t size, const char *v, const char **e,
 		      const char *what);
+
+/* A TCP/UDP port 1-65535 into *dst (conf_chan.c). */
+int vs_conf_parse_port(uint16_t *dst, const char *v, const char **e);
+/* An IPv4 or IPv6 address, or empty (not set), copied into dst[size]. */
+int vs_conf_parse_ip(char *dst, size_t size, const char *v, const char **e,
+		     const char *what);
 
 /* Calls fn on each comma-separated item, trimmed. Fails on an empty item. */
 int vs_conf_each_item(const char *v,

@@ -339,26 +339,15 @@ static const struct {
 
 const char *const vs_conf_later_keys[] = {
 	"server_cp_store_simple_connect_response",
-	"receive_packetbuffer_maximum_time_diff_s",
 	"mysqltable",
 	"mysqlcompress",
 	"packetbuffer_enable",
-	"packetbuffer_total_maxheap",
 	"packetbuffer_compress",
 	"packetbuffer_compress_ratio",
-	"packetbuffer_file_totalmaxsize",
-	"packetbuffer_file_path",
 	"managerip",
 	"managerport",
 	"managerclient",
 	"managerclientport",
-	"mirror_destination_ip",
-	"mirror_destination_port",
-	"mirror_bind_ip",
-	"mirror_bind_port",
-	"mirror_bind_dlt",
-	"mirror_bind_sensor_id_by_sender",
-	"ringbuffer",
 	"max_buffer_mem",
 	"udp_port_tzsp",
 	"udp_port_l2tp",
@@ -419,6 +408,8 @@ int vs_conf__set(struct vs_conf *c, const char *key, const char *value,
 		return err;
 	}
 	err = vs_conf_chan_set(c, key, value, &expect);
+	if (err == -ENOENT)
+		err = vs_conf_pb_set(c, key, value, &expect);
 	if (err == -EINVAL)
 		vs_err("%s: %s = %s: expected %s", where, key, value, expect);
 	if (err != -ENOENT)

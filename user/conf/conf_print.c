@@ -129,5 +129,6 @@ void vs_conf__print(const struct vs_conf *c, FILE *out)
 	print_nets(c, out);
 	print_mysql(c, out);
 	vs_conf_chan_print(c, out);
+	vs_conf_pb_print(c, out);
 	print_later(c, out);
 }
