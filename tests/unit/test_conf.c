@@ -829,7 +829,8 @@ Test(conf, print_load_print_identical)
 			 "server_destination_port = 60024\n"
 			 "packetbuffer_sender = no\n"
 			 "server_type_compress = zstd\n"
-			 "client_server_connect_maximum_time_diff_s = 2\n");
+			 "client_server_connect_maximum_time_diff_s = 2\n"
+			 "cdr_spool_maxsize = 1024\n");
 	again = load(first);
 	cr_assert_eq(again->rc, 0, "%s", again->err);
 	second = print_conf(&again->c);
@@ -952,4 +953,67 @@ Test(conf, chan_destination_replaced_by_later_line)
 	cr_expect_eq(l->c.chan.n_dest, 1);
 	cr_expect_str_eq(l->c.chan.dest[0], "c");
 	unload(l);
+}
+
+Test(conf, pb_and_capture_keys_parsed_printed_reloaded)
+{
+	struct loaded *l = load("packetbuffer_total_maxheap = 64\n"
+				"packetbuffer_file_totalmaxsize = 2000\n"
+				"packetbuffer_file_path = /srv/pb\n"
+				"receive_packetbuffer_maximum_time_diff_s = 5\n"
+				"mirror_bind_port = 5030\nmirror_bind_dlt = 113\n"
+				"mirror_bind_sensor_id_by_sender = yes\n"
+				"mirror_destination_ip = 192.168.0.1\n"
+				"mirror_destination_port = 5030\n"
+				"snaplen = 1500\nringbuffer = 16\npromisc = no\n"
+				"cdr_spool_maxsize = 10\n");
+	struct loaded *again;
+	char *first, *second;
+
+	cr_assert_eq(l->rc, 0, "%s", l->err);
+	cr_expect_str_eq(l->err, "", "no 'not used yet' line");
+	cr_expect_eq(l->c.pb.maxheap_mb, 64);
+	cr_expect_eq(l->c.pb.file_maxsize_mb, 2000);
+	cr_expect_str_eq(l->c.pb.file_path, "/srv/pb");
+	cr_expect_eq(l->c.pb.recv_max_diff_s, 5);
+	cr_expect_eq(l->c.pb.mirror_bind_port, 5030);
+	cr_expect_eq(l->c.pb.mirror_bind_dlt, 113);
+	cr_expect_eq(l->c.pb.mirror_id_by_sender, 1);
+	cr_expect_str_eq(l->c.pb.mirror_dest_ip, "192.168.0.1");
+	cr_expect_eq(l->c.cap.snaplen, 1500);
+	cr_expect_eq(l->c.cap.ringbuffer_mb, 16);
+	cr_expect_eq(l->c.cap.promisc, 0);
+	cr_expect_eq(l->c.chan.cdr_spool_mb, 10);
+	first = print_conf(&l->c);
+	again = load(first);
+	cr_assert_eq(again->rc, 0, "%s", again->err);
+	second = print_conf(&again->c);
+	cr_expect_str_eq(second, first);
+	free(first);
+	free(second);
+	unload(again);
+	unload(l);
+}
+
+Test(conf, pb_and_capture_bad_values)
+{
+	static const struct {
+		const char *line, *msg;
+	} t[] = {
+		{ "packetbuffer_total_maxheap = 0", "packetbuffer_total_maxheap = 0: expected megabytes of memory buffer (1-1048576)" },
+		{ "receive_packetbuffer_maximum_time_diff_s = x", "receive_packetbuffer_maximum_time_diff_s = x: expected a number of seconds (1-86400)" },
+		{ "mirror_destination_ip = pbx", "mirror_destination_ip = pbx: expected an IPv4 or IPv6 address" },
+		{ "mirror_bind_port = 0", "mirror_bind_port = 0: expected a TCP port (1-65535)" },
+		{ "snaplen = 10", "snaplen = 10: expected bytes captured per frame (64-4095)" },
+		{ "ringbuffer = 0", "ringbuffer = 0: expected megabytes per capture ring (1-1024)" },
+		{ "promisc = sometimes", "promisc = sometimes: expected yes or no" },
+		{ "cdr_spool_maxsize = 0", "cdr_spool_maxsize = 0: expected megabytes of unacknowledged CDRs kept on disk (1-1048576)" },
+	};
+	char text[512], msg[512];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(text, sizeof(text), "%s\n", t[i].line);
+		snprintf(msg, sizeof(msg), "1: %s", t[i].msg);
+		expect_error(text, msg);
+	}
 }

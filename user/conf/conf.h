@@ -85,6 +85,8 @@ struct vs_conf {
 		char tls_cert[256], tls_key[256]; /* server_tls_cert/_key */
 		char tls_ca[256];	/* server_tls_ca */
 		char tls_fingerprint[128]; /* server_tls_fingerprint */
+		uint32_t cdr_spool_mb;	/* cdr_spool_maxsize: MB of CDRs a
+					 * sensor keeps for its server [1024] */
 		int given;		/* any of these keys was set */
 	} chan;
 	struct vs_conf_pb {		/* packet mirroring and legacy mirror

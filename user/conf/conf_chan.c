@@ -176,6 +176,10 @@ int vs_conf_chan_set(struct vs_conf *c, const char *k, const char *v,
 					PATH_EXPECT);
 	else if (!strcasecmp(k, "server_tls_fingerprint"))
 		err = set_fingerprint(ch, v, e);
+	else if (!strcasecmp(k, "cdr_spool_maxsize")) {
+		*e = "megabytes of unacknowledged CDRs kept on disk (1-1048576)";
+		err = vs_conf_parse_u32(v, 1, 1u << 20, &ch->cdr_spool_mb);
+	}
 	else
 		return -ENOENT;
 	if (!err)
@@ -189,6 +193,7 @@ void vs_conf_chan_init(struct vs_conf *c)
 	c->chan.dest_port = VS_CONF_CHAN_PORT;
 	c->chan.compress = 1; /* zstd */
 	c->chan.max_time_diff_s = 2;
+	c->chan.cdr_spool_mb = 1024;
 }
 
 static void print_str(FILE *out, const char *key, const char *v)
@@ -230,4 +235,5 @@ void vs_conf_chan_print(const struct vs_conf *c, FILE *out)
 	print_str(out, "server_tls_key", ch->tls_key);
 	print_str(out, "server_tls_ca", ch->tls_ca);
 	print_str(out, "server_tls_fingerprint", ch->tls_fingerprint);
+	fprintf(out, "cdr_spool_maxsize = %u\n", ch->cdr_spool_mb);
 }

@@ -166,6 +166,7 @@ struct vs_cdr_store *vs_uplink__open(const struct vs_conf *c,
 	u->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	snprintf(dir, sizeof(dir), "%.4000s/cdr-uplink", c->spooldir);
 	so.dir = dir;
+	so.max_bytes = (uint64_t)c->chan.cdr_spool_mb << 20;
 	if (u->wake_fd < 0 || ensure_dir(c->spooldir) ||
 	    !(u->spool = vs_cdr_spool__open(&so)))
 		goto fail;
