@@ -64,3 +64,12 @@ echo "CDRs: $(stat pipeline.cdrs); RTP matched: $(stat call.rtp_packets); pcap f
 # The kernel capture modes side by side on live traffic through a veth pair
 # in private namespaces (root only; docs/bench.md).
 "$(dirname "$0")/bench_capture.sh" "$bin"
+
+# The central server: MariaDB store ingest alone, then end to end from
+# sensors over TLS (root only: network namespaces; docs/bench.md).
+echo
+echo "== MariaDB store ingest (tests/bench/bench_mysql.sh) =="
+"$(dirname "$0")/bench_mysql.sh" 6
+echo
+echo "== central server ingest from sensors (tests/bench/bench_dist.sh) =="
+VS_BIN="$bin/voxsense" "$(dirname "$0")/bench_dist.sh" 20000 2

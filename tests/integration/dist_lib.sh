@@ -10,8 +10,8 @@
 # srv_start NAME [IP], srv_kill9 NAME, srv_stop NAME, sen_run NAME CONF
 # PCAP [args], sen_start/sen_wait, db, wait_for FILE PATTERN SECONDS.
 # shellcheck shell=bash
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/mariadb.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/mariadb.sh"
 
 declare -A DIST_PID=()
 NS_SRV=vxd$$s

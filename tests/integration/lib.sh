@@ -1,7 +1,7 @@
 # Sourced by tests/integration/t_*.sh. Gives: $VS_BIN, $VSGEN, $VS_SHARED,
 # a private $TMP removed on exit, skip/fail helpers.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${VS_BIN:=$top/build/asan/voxsense}"
 : "${VSGEN:=$top/build/rel/vsgen}"
 : "${VS_SHARED:=$top/../shared}"

@@ -19,9 +19,35 @@
 #include "cdr/cdr_json.h"
 #include "cdr/store.h"
 
-static int get_num(const cJSON *o, const char *k, double *v)
+/* An object being read, and where the last key was found. The reader asks
+ * for keys in about the order vs_cdr__to_json writes them, so looking from
+ * the last hit onwards (and wrapping) finds most keys at the first try;
+ * cJSON's own look-up starts at the first key every time, which made the
+ * ~130 look-ups per CDR the central server's biggest cost. */
+struct jo {
+	const cJSON *obj;
+	const cJSON *hint; /* next key to try first; NULL = the first */
+};
+
+static const cJSON *jget(struct jo *o, const char *k)
 {
-	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+	const cJSON *start = o->hint ? o->hint : o->obj->child, *x;
+
+	for (x = start; x; x = x->next)
+		if (x->string && !strcmp(x->string, k))
+			goto hit;
+	for (x = o->obj->child; x && x != start; x = x->next)
+		if (x->string && !strcmp(x->string, k))
+			goto hit;
+	return NULL;
+hit:
+	o->hint = x->next;
+	return x;
+}
+
+static int get_num(struct jo *o, const char *k, double *v)
+{
+	const cJSON *x = jget(o, k);
 
 	if (!x)
 		return 0;
@@ -36,7 +62,7 @@ static int get_num(const cJSON *o, const char *k, double *v)
 }
 
 /* Integers must be whole and within [lo, hi]. */
-static int get_int(const cJSON *o, const char *k, double lo, double hi,
+static int get_int(struct jo *o, const char *k, double lo, double hi,
 		   double *v)
 {
 	double d = 0;
@@ -48,7 +74,7 @@ static int get_int(const cJSON *o, const char *k, double lo, double hi,
 	return 0;
 }
 
-static int get_u64(const cJSON *o, const char *k, uint64_t *v)
+static int get_u64(struct jo *o, const char *k, uint64_t *v)
 {
 	double d = 0;
 
@@ -61,7 +87,7 @@ static int get_u64(const cJSON *o, const char *k, uint64_t *v)
 }
 
 #define DEF_UINT(name, type, max)                                     \
-	static int name(const cJSON *o, const char *k, type *v)         \
+	static int name(struct jo *o, const char *k, type *v)         \
 	{                                                               \
 		double d = 0;                                           \
 		if (get_int(o, k, 0, (double)(max), &d))                \
@@ -73,7 +99,7 @@ DEF_UINT(get_u32, uint32_t, UINT32_MAX)
 DEF_UINT(get_u16, uint16_t, UINT16_MAX)
 DEF_UINT(get_u8, uint8_t, UINT8_MAX)
 
-static int get_i32(const cJSON *o, const char *k, int *v)
+static int get_i32(struct jo *o, const char *k, int *v)
 {
 	double d = 0;
 
@@ -83,7 +109,7 @@ static int get_i32(const cJSON *o, const char *k, int *v)
 	return 0;
 }
 
-static int get_i64(const cJSON *o, const char *k, int64_t *v)
+static int get_i64(struct jo *o, const char *k, int64_t *v)
 {
 	double d = 0;
 
@@ -94,15 +120,15 @@ static int get_i64(const cJSON *o, const char *k, int64_t *v)
 	return 0;
 }
 
-static int get_dbl(const cJSON *o, const char *k, double *v)
+static int get_dbl(struct jo *o, const char *k, double *v)
 {
 	return get_num(o, k, v);
 }
 
 /* Truncated to fit, as the struct's strings are. */
-static int get_str(const cJSON *o, const char *k, char *dst, size_t size)
+static int get_str(struct jo *o, const char *k, char *dst, size_t size)
 {
-	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+	const cJSON *x = jget(o, k);
 	size_t n;
 
 	if (!x)
@@ -117,10 +143,10 @@ static int get_str(const cJSON *o, const char *k, char *dst, size_t size)
 	return 0;
 }
 
-static int get_endpoint(const cJSON *o, const char *ip_key,
+static int get_endpoint(struct jo *o, const char *ip_key,
 			const char *port_key, struct vs_endpoint *e)
 {
-	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, ip_key);
+	const cJSON *x = jget(o, ip_key);
 
 	if (get_u16(o, port_key, &e->port))
 		return -1;
@@ -132,9 +158,9 @@ static int get_endpoint(const cJSON *o, const char *ip_key,
 			     strlen(x->valuestring)) ? -1 : 0;
 }
 
-static int get_u32_array(const cJSON *o, const char *k, uint32_t *v, int n)
+static int get_u32_array(struct jo *o, const char *k, uint32_t *v, int n)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, k), *x;
+	const cJSON *arr = jget(o, k), *x;
 	int i = 0;
 
 	if (!arr)
@@ -153,10 +179,10 @@ static int get_u32_array(const cJSON *o, const char *k, uint32_t *v, int n)
 }
 
 /* Names as vs_cdr_*__name prints them; -1 for anything else. */
-static int get_name(const cJSON *o, const char *k,
+static int get_name(struct jo *o, const char *k,
 		    const char *(*name)(int v), int n, int *out)
 {
-	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+	const cJSON *x = jget(o, k);
 
 	if (!x)
 		return 0;
@@ -189,7 +215,7 @@ static const char *dir_name(int v)
 #define U(t, o, s, f) get_##t(o, #f, &(s)->f)
 #define S(o, s, f) get_str(o, #f, (s)->f, sizeof((s)->f))
 
-static int leg_rtp(const cJSON *o, struct vs_cdr_leg *l)
+static int leg_rtp(struct jo *o, struct vs_cdr_leg *l)
 {
 	int dir = 0, err;
 
@@ -213,7 +239,7 @@ static int leg_rtp(const cJSON *o, struct vs_cdr_leg *l)
 	return err;
 }
 
-static int leg_rtcp(const cJSON *o, struct vs_cdr_leg *l)
+static int leg_rtcp(struct jo *o, struct vs_cdr_leg *l)
 {
 	return U(u32, o, l, rtcp_packets) | U(u32, o, l, rtcp_reports) |
 	       U(i64, o, l, rtcp_lost) | U(dbl, o, l, rtcp_fraction_lost_max) |
@@ -222,22 +248,23 @@ static int leg_rtcp(const cJSON *o, struct vs_cdr_leg *l)
 	       U(dbl, o, l, rtcp_rtt_mean_ms) | U(dbl, o, l, rtcp_rtt_max_ms);
 }
 
-static int leg(const cJSON *parent, const char *key, struct vs_cdr_leg *l)
+static int leg(struct jo *parent, const char *key, struct vs_cdr_leg *l)
 {
-	const cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+	struct jo o = { jget(parent, key), NULL };
 
-	if (!o)
+	if (!o.obj)
 		return 0;
-	if (!cJSON_IsObject(o))
+	if (!cJSON_IsObject(o.obj))
 		return -1;
-	return leg_rtp(o, l) | leg_rtcp(o, l);
+	return leg_rtp(&o, l) | leg_rtcp(&o, l);
 }
 
-static int streams(const cJSON *parent, struct vs_cdr *c,
+static int streams(struct jo *parent, struct vs_cdr *c,
 		   struct vs_cdr_leg *buf, uint32_t max)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(parent, "streams");
-	const cJSON *o;
+	const cJSON *arr = jget(parent, "streams");
+	const cJSON *x;
+	struct jo o;
 	uint32_t n = 0;
 
 	c->n_streams = 0;
@@ -248,10 +275,11 @@ static int streams(const cJSON *parent, struct vs_cdr *c,
 		return -EBADMSG;
 	if ((uint32_t)cJSON_GetArraySize(arr) > max)
 		return -E2BIG;
-	cJSON_ArrayForEach(o, arr) {
+	cJSON_ArrayForEach(x, arr) {
 		memset(&buf[n], 0, sizeof(buf[n]));
-		if (!cJSON_IsObject(o) || leg_rtp(o, &buf[n]) ||
-		    leg_rtcp(o, &buf[n]))
+		o = (struct jo){ x, NULL };
+		if (!cJSON_IsObject(x) || leg_rtp(&o, &buf[n]) ||
+		    leg_rtcp(&o, &buf[n]))
 			return -EBADMSG;
 		n++;
 	}
@@ -260,7 +288,7 @@ static int streams(const cJSON *parent, struct vs_cdr *c,
 	return 0;
 }
 
-static int parties(const cJSON *o, struct vs_cdr *c)
+static int parties(struct jo *o, struct vs_cdr *c)
 {
 	return U(u16, o, c, id_sensor) | S(o, c, call_id) | S(o, c, caller) |
 	       S(o, c, caller_domain) | S(o, c, caller_name) |
@@ -272,7 +300,7 @@ static int parties(const cJSON *o, struct vs_cdr *c)
 			    &c->sip_called);
 }
 
-static int timing(const cJSON *o, struct vs_cdr *c)
+static int timing(struct jo *o, struct vs_cdr *c)
 {
 	return U(u64, o, c, calldate_us) | U(u64, o, c, callend_us) |
 	       U(u64, o, c, progress_us) | U(u64, o, c, connect_us) |
@@ -280,7 +308,7 @@ static int timing(const cJSON *o, struct vs_cdr *c)
 	       U(dbl, o, c, connect_duration_s);
 }
 
-static int outcome(const cJSON *o, struct vs_cdr *c)
+static int outcome(struct jo *o, struct vs_cdr *c)
 {
 	int who = 0, end = 0, err;
 
@@ -299,6 +327,7 @@ static int outcome(const cJSON *o, struct vs_cdr *c)
 int vs_cdr__from_json(const char *text, size_t len, struct vs_cdr *c,
 		      struct vs_cdr_leg *streams_buf, uint32_t max_streams)
 {
+	struct jo top = { NULL, NULL };
 	cJSON *o;
 	int err = -EBADMSG;
 
@@ -306,12 +335,13 @@ int vs_cdr__from_json(const char *text, size_t len, struct vs_cdr *c,
 	o = cJSON_ParseWithLength(text, len);
 	if (!o)
 		return -EBADMSG;
+	top.obj = o;
 	if (!cJSON_IsObject(o))
 		goto out;
-	if (parties(o, c) | timing(o, c) | outcome(o, c) | leg(o, "a", &c->a) |
-	    leg(o, "b", &c->b))
+	if (parties(&top, c) | timing(&top, c) | outcome(&top, c) |
+	    leg(&top, "a", &c->a) | leg(&top, "b", &c->b))
 		goto out;
-	err = streams(o, c, streams_buf, max_streams);
+	err = streams(&top, c, streams_buf, max_streams);
 out:
 	cJSON_Delete(o);
 	if (err)

@@ -1,0 +1,87 @@
+#!/bin/bash
+# CDR ingest at the central server, end to end: local-processing sensors
+# (separate processes, another network namespace, real TLS) send CDRs to a
+# central server that commits them into a private MariaDB and acknowledges.
+#
+# Each sensor first fills its durable CDR spool while no server listens
+# (the capture is analysed offline with -r), then the server starts and
+# every sensor replays its spool at once: the rate measured is the server's
+# (channel, decode, MariaDB insert, commit, acknowledgement), not the
+# sensors' analysis.
+#
+# Usage: tests/bench/bench_dist.sh [CALLS_PER_SENSOR] [SENSORS]
+# Prints CDRs/s between 10 % and 90 % of the total, and the server's CPU.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+CALLS=${1:-20000}
+NSEN=${2:-2}
+export VS_BIN=${VS_BIN:-$HERE/../../build/rel/voxsense}
+export VSGEN=${VSGEN:-$HERE/../../build/rel/vsgen}
+# dist_lib.sh wants to be sourced from a test's directory.
+. "$HERE/../integration/dist_lib.sh"
+command -v python3 >/dev/null || skip "python3 not installed"
+dist_setup
+
+now() { date +%s.%N; }
+
+# Short calls: the CDR, not the media, is what is measured.
+"$VSGEN" -n "$CALLS" -d 0.08 --rate 2000 -s answered --seed 3 \
+	-o "$TMP/calls.pcap" >/dev/null || fail vsgen
+python3 - "$TMP/empty.pcap" <<'PY' || fail "empty pcap"
+import struct, sys
+open(sys.argv[1], "wb").write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+PY
+
+srv_conf srv
+for i in $(seq "$NSEN"); do
+	sen_conf "sen$i" "$i"
+	# Fill the spool: no server yet, so the sensor gives up draining
+	# after its -r grace period; the CDRs stay durable on disk.
+	sen_start "sen$i" "$TMP/calls.pcap"
+done
+for i in $(seq "$NSEN"); do
+	sen_wait "sen$i"
+done
+total=$((CALLS * NSEN))
+
+srv_start srv
+spid=${DIST_PID[srv]}
+[ -n "${BENCH_PERF:-}" ] && { perf record -g -o "$BENCH_PERF" -p "$spid" >/dev/null 2>&1 & PERF_PID=$!; }
+t0=$(now)
+read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$spid/stat")
+for i in $(seq "$NSEN"); do
+	sen_start "sen$i" "$TMP/empty.pcap"
+done
+t10="" t90="" last=0
+while :; do
+	n=$(db "SELECT count(*) FROM cdr")
+	t=$(now)
+	[ -z "$t10" ] && [ "$n" -ge $((total / 10)) ] && t10=$t n10=$n
+	[ -z "$t90" ] && [ "$n" -ge $((total * 9 / 10)) ] && t90=$t n90=$n
+	[ "$n" -ge "$total" ] && break
+	if [ "$(echo "$t - $t0 > 300" | bc)" = 1 ]; then
+		fail "only $n of $total CDRs after 300 s"
+	fi
+	last=$n
+	sleep 0.2
+done
+t1=$(now)
+read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$spid/stat")
+for i in $(seq "$NSEN"); do
+	sen_wait "sen$i" || true
+done
+hz=$(getconf CLK_TCK)
+python3 - "$total" "$t0" "$t1" "$t10" "$n10" "$t90" "$n90" \
+	"$((u1 - u0))" "$((s1 - s0))" "$hz" "$NSEN" <<'PY'
+import sys
+total, t0, t1, t10, n10, t90, n90 = (float(x) for x in sys.argv[1:8])
+u, s, hz, nsen = (int(x) for x in sys.argv[8:12])
+cpu = (u + s) / hz
+print(f"server ingest, {nsen} sensors, {int(total)} CDRs (answered 0.08 s calls: 2 cdr_rtp rows each)")
+print(f"  all stored in {t1 - t0:.2f} s: {total / (t1 - t0):.0f} CDRs/s overall")
+print(f"  10 %..90 %: {(n90 - n10) / (t90 - t10):.0f} CDRs/s")
+print(f"  server CPU {cpu:.2f} s = {cpu / total * 1e6:.1f} us per CDR (user {u / hz:.2f} s, sys {s / hz:.2f} s)")
+PY
+dups=$(db "SELECT count(*) - count(DISTINCT id_sensor, call_id) FROM cdr")
+[ "$dups" = 0 ] || fail "$dups duplicate CDRs"
+echo "  every CDR stored exactly once"
