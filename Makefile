@@ -91,6 +91,12 @@ $(BUILD)/rel/chan_bench: tests/channel/chan_bench.c $(REL_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS_REL) $^ $(LDLIBS) -o $@
 
+# A mirroring sensor for tests: a pcap's frames as PACKETS batches
+# (tests/integration/t_dist_mirror.sh).
+$(BUILD)/rel/mirror_send: tests/channel/mirror_send.c $(REL_LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS_REL) $^ $(LDLIBS) -o $@
+
 $(BUILD)/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 	$(call msg,LD-TEST,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Itests $(CFLAGS_ASAN) $^ $(LDLIBS) -lcriterion -o $@
@@ -119,7 +125,7 @@ demo: all
 	$(Q)deploy/deps.sh run
 	$(Q)deploy/demo.sh $(BUILD)/rel
 
-test: deps-test $(BUILD)/asan/voxsense $(BUILD)/rel/vsgen $(BUILD)/rel/voxsense $(UNIT_BINS) $(FUZZ_BINS)
+test: deps-test $(BUILD)/asan/voxsense $(BUILD)/rel/vsgen $(BUILD)/rel/voxsense $(BUILD)/rel/mirror_send $(UNIT_BINS) $(FUZZ_BINS)
 	$(Q)tests/run-all.sh $(BUILD)
 
 unit: deps-test $(UNIT_BINS)

@@ -10,7 +10,8 @@
 #  - clock skew beyond client_server_connect_maximum_time_diff_s refused;
 #  - a second live sensor with the same id_sensor refused;
 #  - failover: the first server_destination down, the second used;
-#  - start-up refusals: relay, mirroring, -r on a server; sipport trap.
+#  - start-up refusals: relay without id_sensor, no id_sensor, -r on a
+#    server; sipport trap.
 . "$(dirname "$0")/dist_lib.sh"
 command -v python3 >/dev/null || skip "python3 not installed"
 dist_setup
@@ -167,14 +168,11 @@ srv_stop srv1
 # --- start-up refusals -------------------------------------------------------
 printf 'server_bind = 127.0.0.1\nserver_destination = 10.0.0.1\nmysqlsocket = /x\n' >"$TMP/relay.conf"
 "$VS_BIN" -c "$TMP/relay.conf" 2>"$TMP/relay.log" && fail "relay config accepted"
-grep -q "relay mode not implemented yet" "$TMP/relay.log" || fail "relay refusal message"
-printf 'id_sensor = 1\nserver_destination = 10.0.0.1\npacketbuffer_sender = yes\n' >"$TMP/mirror.conf"
-"$VS_BIN" -c "$TMP/mirror.conf" -r "$TMP/b.pcap" 2>"$TMP/mirror.log" && fail "mirroring accepted"
-grep -q "packet mirroring not implemented yet" "$TMP/mirror.log" || fail "mirroring refusal message"
+grep -q "a relay needs its own id_sensor" "$TMP/relay.log" || fail "relay refusal message"
 printf 'server_destination = 10.0.0.1\n' >"$TMP/noid.conf"
 "$VS_BIN" -c "$TMP/noid.conf" -r "$TMP/b.pcap" 2>"$TMP/noid.log" && fail "sensor without id_sensor accepted"
 grep -q "a sensor needs id_sensor" "$TMP/noid.log" || fail "id_sensor message"
 "$VS_BIN" -c "$TMP/srv1.conf" -r "$TMP/b.pcap" 2>"$TMP/srvr.log" && fail "server with -r accepted"
 grep -q "a central server does not read capture files" "$TMP/srvr.log" || fail "-r on a server message"
 "$VS_BIN" --check-config -c "$TMP/srv1.conf" | grep -q "s3cret-pw" && fail "--check-config printed server_password"
-ok "relay, mirroring, missing id_sensor, -r on a server refused; password never printed"
+ok "relay without id_sensor, missing id_sensor, -r on a server refused; password never printed"

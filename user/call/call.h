@@ -71,6 +71,8 @@ struct vs_call_opts {
 	struct vs_sip_stats *sip_stats; /* SDP counters go here */
 	vs_media_fn on_media;	/* optional */
 	void *media_ctx;
+	int track_only;		/* RTP/RTCP only keep the call alive: no
+				 * streams, no statistics (mirroring sensor) */
 };
 
 struct vs_call_table *vs_call_table__new(const struct vs_call_opts *o);
@@ -82,6 +84,13 @@ void vs_call_table__free(struct vs_call_table *t);
  * Endpoints already live are not replayed. */
 void vs_call_table__set_media_fn(struct vs_call_table *t, vs_media_fn fn,
 				 void *ctx);
+
+/* Track-only mode (the mirroring sensor, which analyses nothing): SIP still
+ * creates, drives and ends calls and registers their media endpoints
+ * (on_media), but a matched RTP or RTCP datagram only refreshes its call's
+ * last-seen times (rtptimeout) and the rtp_packets / rtcp_packets counters:
+ * no streams, no parsing, no jitter or MOS. Set before the first datagram. */
+void vs_call_table__set_track_only(struct vs_call_table *t, int on);
 
 /* A parsed SIP message carried by d. Returns the call it belongs to (new or
  * existing), or NULL when it belongs to none (REGISTER, OPTIONS, unknown

@@ -300,6 +300,28 @@ static void on_rtcp(struct vs_call_table *t, struct vs_call *c,
 	}
 }
 
+/* Track-only: the datagram keeps its call alive, nothing more. */
+static struct vs_call *media_touch(struct vs_call_table *t, struct vs_call *c,
+				   const struct vs_media_ent *e,
+				   const struct vs_datagram *d, int *is_rtp)
+{
+	*is_rtp = !e->is_rtcp && !vs_rtcp__is_rtcp(d->payload, d->len);
+	if (!*is_rtp) {
+		t->o.stats->rtcp_packets++;
+		return c;
+	}
+	t->o.stats->rtp_packets++;
+	c->last_rtp_us = d->ts_us;
+	if (!c->cdr.first_rtp_us)
+		c->cdr.first_rtp_us = d->ts_us;
+	return c;
+}
+
+void vs_call_table__set_track_only(struct vs_call_table *t, int on)
+{
+	t->o.track_only = on;
+}
+
 struct vs_call *vs_call_table__udp(struct vs_call_table *t,
 				   const struct vs_datagram *d, int *is_rtp)
 {
@@ -328,6 +350,8 @@ struct vs_call *vs_call_table__udp(struct vs_call_table *t,
 	c = e->call;
 	if (d->ts_us > c->last_us)
 		c->last_us = d->ts_us;
+	if (t->o.track_only)
+		return media_touch(t, c, e, d, is_rtp);
 	if (e->is_rtcp || vs_rtcp__is_rtcp(d->payload, d->len)) {
 		*is_rtp = 0;
 		on_rtcp(t, c, d);

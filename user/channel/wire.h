@@ -215,8 +215,8 @@ int vs_chan_ack__parse(const uint8_t *p, size_t n, struct vs_chan_ack *a);
  * then count records of
  *   u64 ts_us, u32 caplen, u32 origlen, u16 linktype, u16 ifindex, data.
  * ifindex numbers the sensor's capture interfaces (its config order). seq
- * numbers the sensor's batches from 1 (PACKETS_ACK, a vs_chan_ack, confirms
- * them); watermark_us is the sensor's capture clock when it closed the batch:
+ * numbers the sensor's batches consecutively, from its wall clock in µs at
+ * start (PACKETS_ACK, a vs_chan_ack, confirms them); watermark_us is the sensor's capture clock when it closed the batch:
  * every frame captured before it is in this batch or an earlier one, so a
  * server merging several sensors by time knows how far each has got. An
  * empty batch only moves the watermark. */

@@ -14,7 +14,10 @@
 #include "capture/pcap_file.h"
 #include "cdr/store_mysql.h"
 #include "core/log.h"
+#include "daemon/ctl_client.h"
 #include "daemon/pipeline.h"
+#include "role/legacy_mirror.h"
+#include "role/mirror.h"
 #include "role/role.h"
 
 #define MAX_INPUTS 256
@@ -28,6 +31,9 @@ struct vs_args {
 	int check_config;
 	int stats;
 	int verbose;
+	int status;		/* --status: ask the central server */
+	const char *fetch_pcap;	/* --fetch-pcap CDR_ID */
+	const char *output;	/* -o FILE for --fetch-pcap */
 };
 
 static void usage(FILE *out)
@@ -43,6 +49,12 @@ static void usage(FILE *out)
 		"      --check-config   validate the configuration, print the\n"
 		"                       effective settings, and exit\n"
 		"      --stats          print all counters to stderr at exit\n"
+		"      --status         ask the running central server of -c for\n"
+		"                       its state and its sensors (JSON)\n"
+		"      --fetch-pcap ID  fetch the pcap of CDR ID (the cdr table's\n"
+		"                       ID) from the sensor that recorded it, through\n"
+		"                       the central server of -c; with -o FILE\n"
+		"  -o, --output FILE    where --fetch-pcap writes ('-' = stdout)\n"
 		"  -v, --verbose        more log output (twice: debug)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version\n\n"
@@ -53,7 +65,8 @@ static void usage(FILE *out)
 		"<spooldir>/voxsense.db); call pcaps to spooldir/YYYY-MM-DD/HH/MM/.\n");
 }
 
-enum { OPT_CDR_JSON = 256, OPT_CHECK, OPT_SPOOLDIR, OPT_STATS };
+enum { OPT_CDR_JSON = 256, OPT_CHECK, OPT_SPOOLDIR, OPT_STATS, OPT_STATUS,
+       OPT_FETCH };
 
 static int parse_args(int argc, char **argv, struct vs_args *a)
 {
@@ -64,6 +77,9 @@ static int parse_args(int argc, char **argv, struct vs_args *a)
 		{ "spooldir", required_argument, NULL, OPT_SPOOLDIR },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "status", no_argument, NULL, OPT_STATUS },
+		{ "fetch-pcap", required_argument, NULL, OPT_FETCH },
+		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -71,7 +87,7 @@ static int parse_args(int argc, char **argv, struct vs_args *a)
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:r:vhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:r:o:vhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': a->conf_path = optarg; break;
 		case 'r':
@@ -85,6 +101,9 @@ static int parse_args(int argc, char **argv, struct vs_args *a)
 		case OPT_SPOOLDIR: a->spooldir = optarg; break;
 		case OPT_CHECK: a->check_config = 1; break;
 		case OPT_STATS: a->stats = 1; break;
+		case OPT_STATUS: a->status = 1; break;
+		case OPT_FETCH: a->fetch_pcap = optarg; break;
+		case 'o': a->output = optarg; break;
 		case 'v': a->verbose++; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("voxsense %s\n", VS_VERSION); exit(0);
@@ -93,6 +112,10 @@ static int parse_args(int argc, char **argv, struct vs_args *a)
 	}
 	if (optind < argc) {
 		vs_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return -EINVAL;
+	}
+	if (!a->fetch_pcap != !a->output) {
+		vs_err("--fetch-pcap CDR_ID and -o FILE go together");
 		return -EINVAL;
 	}
 	return 0;
@@ -233,13 +256,119 @@ static int run_live(struct vs_pipeline *p, const struct vs_conf *c,
 	return err;
 }
 
-static int run_server(const struct vs_conf *c)
+static int run_server(const struct vs_conf *c, int role)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (role == VS_ROLE_RELAY)
+		return vs_relay__run(c, &stop_flag);
 	return vs_server__run(c, &stop_flag);
+}
+
+/* Legacy mirror sender: capture (or -r) and send; no pipeline here. */
+static int run_legacy_send(const struct vs_conf *c, const struct vs_args *a)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return vs_lm_send__run(c, a->inputs, a->n_inputs, &stop_flag,
+			       a->stats || a->verbose);
+}
+
+/* Legacy mirror receiver: the senders' frames feed the pipeline. */
+static int run_legacy_recv(struct vs_pipeline *p, const struct vs_conf *c,
+			   const struct vs_args *a)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vs_lm_recv_opts o = { .conf = c, .fn = vs_pipeline__frame,
+				     .idle = live_idle, .ctx = p,
+				     .stop = &stop_flag,
+				     .stats = a->stats || a->verbose };
+	int err;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = vs_lm_recv__run(&o);
+	vs_pipeline__finish(p);
+	return err;
+}
+
+/* Packet mirroring: every frame goes to the server (role/mirror.h) and
+ * through the track-only pipeline, which keeps the kernel's RTP flow table
+ * on the calls' SDP endpoints; nothing is analysed or stored here. */
+struct mirror_tap {
+	struct vs_mirror *m;
+	struct vs_pipeline *p;
+};
+
+static int mirror_frame(void *ctx, const struct vs_frame *f)
+{
+	struct mirror_tap *t = ctx;
+
+	/* filter and interface_ip_filter run on the sensor: what the
+	 * track-only pipeline refuses is not sent */
+	vs_pipeline__frame(t->p, f);
+	if (!t->p->frame_refused)
+		vs_mirror__frame(t->m, f);
+	return 0;
+}
+
+static void mirror_idle(void *ctx, uint64_t now_us)
+{
+	struct mirror_tap *t = ctx;
+
+	vs_mirror__tick(t->m, now_us);
+	vs_pipeline__idle(t->p, now_us);
+}
+
+static int run_mirror(struct vs_pipeline *p, const struct vs_conf *c,
+		      const struct vs_args *a)
+{
+	/* -r: the file waits for room and the run for the acks; live: a
+	 * full buffer drops, the exit waits 3 s */
+	struct vs_mirror_opts mo = { .conf = c, .live = !a->n_inputs,
+				     .drain_ms = a->n_inputs ? 30000 : 3000,
+				     .wait_full_ms = a->n_inputs ? 30000 : 0 };
+	struct mirror_tap t = { .p = p };
+	struct vs_live_opts lo = { .conf = c, .fn = mirror_frame, .ctx = &t,
+				   .idle = mirror_idle, .stop = &stop_flag };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vs_pcap_file_stats fst = { 0 };
+	struct vs_live *l = NULL;
+	int err = 0;
+
+	vs_pipeline__set_track_only(p);
+	t.m = vs_mirror__open(&mo);
+	if (!t.m)
+		return -errno;
+	for (int i = 0; i < a->n_inputs && !err; i++)
+		err = vs_pcap_file__read(a->inputs[i], c->id_sensor,
+					 mirror_frame, &t, &fst);
+	if (!a->n_inputs) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		l = vs_live__open(&lo);
+		err = l ? 0 : -errno;
+		if (l) {
+			vs_call_table__set_media_fn(p->calls, vs_live__media, l);
+			err = vs_live__run(l);
+		}
+	}
+	vs_pipeline__finish(p);
+	vs_mirror__finish(t.m);
+	if (l) {
+		vs_call_table__set_media_fn(p->calls, NULL, NULL);
+		if (a->stats || a->verbose)
+			vs_live__print_stats(l, stderr);
+		vs_live__close(l);
+	}
+	if (a->stats || a->verbose)
+		vs_mirror__print_stats(t.m, stderr);
+	vs_mirror__close(t.m);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -256,6 +385,13 @@ int main(int argc, char **argv)
 	if (!c)
 		return 2;
 	err = load_conf(&a, c);
+	if (!err && (a.status || a.fetch_pcap)) { /* a client, then done */
+		err = a.status ? vs_ctl__status(c) :
+				 vs_ctl__fetch_pcap(c, a.fetch_pcap, a.output);
+		vs_conf__free(c);
+		free(c);
+		return err;
+	}
 	if (err || a.check_config) {
 		if (!err)
 			vs_conf__print(c, stdout);
@@ -264,20 +400,30 @@ int main(int argc, char **argv)
 		return err ? 1 : 0;
 	}
 	role = vs_role__select(c, a.n_inputs);
-	if (role < 0 || role == VS_ROLE_SERVER) {
-		err = role < 0 ? role : run_server(c);
+	if (role < 0 || role == VS_ROLE_SERVER || role == VS_ROLE_RELAY) {
+		err = role < 0 ? role : run_server(c, role);
 		vs_conf__free(c);
 		free(c);
 		return role < 0 ? 1 : err ? 2 : 0;
 	}
 	if (role != VS_ROLE_ALL_IN_ONE)
 		vs_info("role: %s", vs_role__name(role));
+	if (role == VS_ROLE_LEGACY_SENDER) {
+		err = run_legacy_send(c, &a);
+		vs_conf__free(c);
+		free(c);
+		return err ? 2 : 0;
+	}
 	raise_nofile();
 	err = vs_pipeline__init(&p, c);
-	if (!err)
+	if (!err && role != VS_ROLE_SENSOR_MIRROR)
 		err = open_stores(&p, c, &a, role);
 	if (!err)
-		err = a.n_inputs ? run_offline(&p, c, &a) : run_live(&p, c, &a);
+		err = role == VS_ROLE_SENSOR_MIRROR ? run_mirror(&p, c, &a) :
+		      role == VS_ROLE_LEGACY_RECEIVER ?
+			      run_legacy_recv(&p, c, &a) :
+		      a.n_inputs ? run_offline(&p, c, &a) :
+				   run_live(&p, c, &a);
 	if (a.stats || a.verbose)
 		vs_pipeline__print_stats(&p, stderr);
 	vs_pipeline__free(&p);

@@ -56,6 +56,12 @@ fail:
 	return errno ? -errno : -ENOMEM;
 }
 
+void vs_pipeline__set_track_only(struct vs_pipeline *p)
+{
+	p->track_only = 1;
+	vs_call_table__set_track_only(p->calls, 1);
+}
+
 int vs_pipeline__add_store(struct vs_pipeline *p, struct vs_cdr_store *s)
 {
 	if (p->nstores >= VS_PIPE_MAX_STORES)
@@ -119,8 +125,10 @@ int vs_pipeline__frame(void *ctx, const struct vs_frame *f)
 	size_t mem;
 
 	p->st.frames++;
+	p->frame_refused = 0;
 	if (p->conf->filter && !pipe_filter_pass(p, f)) {
 		p->st.filtered++;
+		p->frame_refused = 1;
 		return 0;
 	}
 	p->cur_sensor = f->id_sensor;
@@ -139,6 +147,8 @@ static void pipe_save(struct vs_pipeline *p, struct vs_call *c,
 {
 	struct vs_spool_file *pf = vs_call__user(c);
 
+	if (p->track_only)
+		return;
 	if (!pf) {
 		const struct vs_cdr *r = vs_call__cdr(c);
 
@@ -193,21 +203,33 @@ static void pipe_media(struct vs_pipeline *p, const struct vs_datagram *d)
  * remembers the last one; a match within VS_PIPE_DEDUP_US is a copy. SIP
  * retransmissions are 500 ms apart and stay. TCP needs none of this: its
  * reassembly already drops segments it has seen. */
+static uint64_t ts_diff(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/* A set-associative table: 4 slots per bucket, the oldest replaced, so a
+ * copy is still found when other datagrams hashed to its bucket in between
+ * (two probes a few ms apart on a busy link). */
 static int pipe_is_dup(struct vs_pipeline *p, const struct vs_datagram *d)
 {
 	uint64_t h = vs_hash_mem(d->payload, d->len, 0);
-	struct vs_pipe_seen *s;
+	struct vs_pipe_seen *b, *old;
 
 	h = vs_hash_mem(&d->src, sizeof(d->src), h);
 	h = vs_hash_mem(&d->dst, sizeof(d->dst), h);
-	s = &p->seen[h & (VS_PIPE_DEDUP_SLOTS - 1)];
-	/* either copy may carry the earlier stamp (per-CPU rings) */
-	if (s->hash == h && (d->ts_us > s->ts_us ? d->ts_us - s->ts_us :
-						   s->ts_us - d->ts_us) <=
-				    VS_PIPE_DEDUP_US)
-		return 1;
-	s->hash = h;
-	s->ts_us = d->ts_us;
+	b = &p->seen[h & (VS_PIPE_DEDUP_SLOTS - 4)];
+	old = b;
+	for (int i = 0; i < 4; i++) {
+		/* either copy may carry the earlier stamp (per-CPU rings) */
+		if (b[i].hash == h &&
+		    ts_diff(d->ts_us, b[i].ts_us) <= VS_PIPE_DEDUP_US)
+			return 1;
+		if (b[i].ts_us < old->ts_us)
+			old = &b[i];
+	}
+	old->hash = h;
+	old->ts_us = d->ts_us;
 	return 0;
 }
 
@@ -219,6 +241,7 @@ static void pipe_datagram(void *ctx, const struct vs_datagram *d)
 	if (cf->n_ipfilter &&
 	    !vs_conf__ip_allowed(cf, &d->src.addr, &d->dst.addr)) {
 		p->st.ip_filtered++;
+		p->frame_refused = 1;
 		return;
 	}
 	if (p->seen && d->proto == IPPROTO_UDP && pipe_is_dup(p, d)) {

@@ -56,6 +56,11 @@ struct vs_pipeline {
 	int nstores;
 	struct vs_pipe_filter filters[VS_PIPE_FILTERS];
 	uint16_t cur_sensor;	/* id_sensor of the frame being decoded */
+	int frame_refused;	/* the last frame fed was refused by filter
+				 * or interface_ip_filter (a mirroring
+				 * sensor does not send it) */
+	int track_only;		/* mirroring sensor: calls tracked, nothing
+				 * saved (vs_pipeline__set_track_only) */
 	int dirty;		/* CDRs inserted since the last store flush */
 	uint64_t next_flush_us;	/* packet time of the next flush */
 	size_t mem_peak;	/* call table bytes at its peak */
@@ -72,6 +77,13 @@ struct vs_pipeline {
  * vs_pipeline__add_store. 0 or -errno (logged). */
 int vs_pipeline__init(struct vs_pipeline *p, const struct vs_conf *conf);
 int vs_pipeline__add_store(struct vs_pipeline *p, struct vs_cdr_store *s);
+
+/* The mirroring sensor's pipeline: SIP parsed and calls tracked, so that
+ * their media endpoints reach the kernel flow table (on_media) and leave it
+ * when the calls end or time out, but RTP and RTCP only keep calls alive
+ * (vs_call_table__set_track_only) and no per-call pcap is written. Add no
+ * store. Call before the first frame. */
+void vs_pipeline__set_track_only(struct vs_pipeline *p);
 
 /* The vs_frame_fn every capture source feeds. Always 0. */
 int vs_pipeline__frame(void *ctx, const struct vs_frame *f);

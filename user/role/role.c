@@ -17,21 +17,48 @@ const char *vs_role__name(enum vs_role r)
 		return "sensor (local processing)";
 	case VS_ROLE_SERVER:
 		return "central server";
+	case VS_ROLE_SENSOR_MIRROR:
+		return "sensor (packet mirroring)";
+	case VS_ROLE_RELAY:
+		return "intermediate server (relay)";
+	case VS_ROLE_LEGACY_SENDER:
+		return "legacy mirror sender";
+	case VS_ROLE_LEGACY_RECEIVER:
+		return "legacy mirror receiver";
 	case VS_ROLE_ALL_IN_ONE:
 		break;
 	}
 	return "all-in-one";
 }
 
+/* server_bind and server_destination: an intermediate server. It captures
+ * nothing and stores nothing; its own id_sensor names it to the central
+ * server (the hello needs one). */
+static int check_relay(struct vs_conf *c, int n_inputs)
+{
+	if (n_inputs) {
+		vs_err("server_bind and server_destination are set: a relay "
+		       "does not read capture files (-r)");
+		return -EINVAL;
+	}
+	if (!c->id_sensor) {
+		vs_err("server_bind and server_destination are set: a relay "
+		       "needs its own id_sensor (1-65535), unique among the "
+		       "central server's sensors");
+		return -EINVAL;
+	}
+	if (!c->chan.password[0])
+		vs_warn("server_password is empty: any sensor that knows the "
+			"port may send through this relay");
+	return VS_ROLE_RELAY;
+}
+
 static int check_server(struct vs_conf *c, int n_inputs)
 {
 	uint16_t p = c->chan.bind_port;
 
-	if (c->chan.n_dest) {
-		vs_err("server_bind and server_destination are both set: relay "
-		       "mode not implemented yet");
-		return -EINVAL;
-	}
+	if (c->chan.n_dest)
+		return check_relay(c, n_inputs);
 	if (n_inputs) {
 		vs_err("server_bind is set: a central server does not read "
 		       "capture files (-r); remove server_bind to analyse them "
@@ -58,12 +85,6 @@ static int check_server(struct vs_conf *c, int n_inputs)
 
 static int check_sensor(struct vs_conf *c)
 {
-	if (c->chan.packetbuffer_sender) {
-		vs_err("packetbuffer_sender = yes: packet mirroring not "
-		       "implemented yet; use packetbuffer_sender = no (local "
-		       "processing)");
-		return -EINVAL;
-	}
 	if (!c->id_sensor) {
 		vs_err("server_destination is set: a sensor needs id_sensor "
 		       "(1-65535), unique among the server's sensors");
@@ -71,11 +92,71 @@ static int check_sensor(struct vs_conf *c)
 	}
 	if (!c->chan.password[0])
 		vs_warn("server_password is empty");
-	return VS_ROLE_SENSOR_LOCAL;
+	if (!c->chan.packetbuffer_sender)
+		return VS_ROLE_SENSOR_LOCAL;
+	/* the server analyses the packets: nothing is stored here */
+	if (c->mysql.host[0] || c->mysql.socket[0])
+		vs_warn("packetbuffer_sender = yes: the sensor stores no CDRs; "
+			"mysqlhost and mysqlsocket are not used");
+	return VS_ROLE_SENSOR_MIRROR;
+}
+
+/* The legacy mirror (mirror_*): 0 when not configured, else the role or
+ * -EINVAL. Never mixed with the client-server keys (the seeds: "Don't mix
+ * old and new modes"); two instances can run side by side instead. */
+static int check_legacy(struct vs_conf *c, int n_inputs)
+{
+	const struct vs_conf_pb *pb = &c->pb;
+	uint16_t p = pb->mirror_bind_port;
+
+	if (!pb->mirror_dest_ip[0] && !p) {
+		if (pb->mirror_bind_ip[0] || pb->mirror_dest_port)
+			vs_warn("mirror_bind_ip / mirror_destination_port "
+				"without mirror_bind_port / "
+				"mirror_destination_ip: legacy mirror off");
+		return 0;
+	}
+	if (c->chan.bind[0] || c->chan.n_dest) {
+		vs_err("mirror_* (legacy mirror) and server_bind / "
+		       "server_destination (client-server) are both set: use "
+		       "one mode per instance (docs/distributed.md, legacy "
+		       "mirror migration)");
+		return -EINVAL;
+	}
+	if (pb->mirror_dest_ip[0] && p) {
+		vs_err("mirror_destination_ip and mirror_bind_port are both "
+		       "set: a legacy mirror instance either sends or "
+		       "receives");
+		return -EINVAL;
+	}
+	if (pb->mirror_dest_ip[0]) {
+		if (!pb->mirror_dest_port) {
+			vs_err("mirror_destination_ip is set: set "
+			       "mirror_destination_port too (the receiver's "
+			       "mirror_bind_port)");
+			return -EINVAL;
+		}
+		return VS_ROLE_LEGACY_SENDER;
+	}
+	if (n_inputs) {
+		vs_err("mirror_bind_port is set: a legacy mirror receiver does "
+		       "not read capture files (-r)");
+		return -EINVAL;
+	}
+	if (vs_conf__is_sip_port(c, p)) {
+		vs_warn("sipport includes mirror_bind_port %u: excluded (the "
+			"mirror stream is not SIP)", p);
+		c->sip_ports[p >> 3] &= (uint8_t)~(1u << (p & 7));
+	}
+	return VS_ROLE_LEGACY_RECEIVER;
 }
 
 int vs_role__select(struct vs_conf *c, int n_inputs)
 {
+	int r = check_legacy(c, n_inputs);
+
+	if (r)
+		return r;
 	if (c->chan.bind[0])
 		return check_server(c, n_inputs);
 	if (c->chan.n_dest)

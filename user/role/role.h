@@ -16,14 +16,18 @@ enum vs_role {
 	VS_ROLE_ALL_IN_ONE = 0, /* no server_bind, no server_destination */
 	VS_ROLE_SENSOR_LOCAL,   /* server_destination, packetbuffer_sender=no */
 	VS_ROLE_SERVER,         /* server_bind */
+	VS_ROLE_SENSOR_MIRROR,  /* server_destination, packetbuffer_sender=yes */
+	VS_ROLE_RELAY,          /* server_bind and server_destination */
+	VS_ROLE_LEGACY_SENDER,  /* mirror_destination_ip (unencrypted) */
+	VS_ROLE_LEGACY_RECEIVER,/* mirror_bind_port (unencrypted) */
 };
 
 const char *vs_role__name(enum vs_role r);
 
 /* Picks the role and checks the keys that go with it, logging each
- * problem: relay and mirroring are refused (not implemented yet), -r on a
- * server is refused, and a server's sipport loses server_bind_port (with a
- * warning). The role (>= 0) or -EINVAL. */
+ * problem: mixed modes, a sensor or relay without id_sensor, and -r on a
+ * server or relay are refused; a server's sipport loses server_bind_port
+ * (with a warning). The role (>= 0) or -EINVAL. */
 int vs_role__select(struct vs_conf *c, int n_inputs);
 
 /* The MariaDB store's options from the mysql* keys (all-in-one and server). */
@@ -45,5 +49,9 @@ struct vs_cdr_store *vs_uplink__open(const struct vs_conf *c,
 
 /* Central server: serves sensors until *stop. 0 or -errno (logged). */
 int vs_server__run(const struct vs_conf *c, volatile sig_atomic_t *stop);
+
+/* Intermediate server (relay): accepts sensors and forwards what they send
+ * to the central server until *stop. 0 or -errno (logged). */
+int vs_relay__run(const struct vs_conf *c, volatile sig_atomic_t *stop);
 
 #endif

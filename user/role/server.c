@@ -54,21 +54,23 @@ int vs_srv__on_accept(void *arg, const struct vs_chan_peer *peer, char *why,
 	struct srv_conn *old;
 	size_t iplen;
 
-	if (peer->mode != VS_CHAN_MODE_LOCAL) {
-		snprintf(why, why_size, "%s mode not implemented yet on this "
-			 "server", peer->mode == VS_CHAN_MODE_MIRROR ?
-			 "packet mirroring" : "relay");
-		return 1;
-	}
 	if (!peer->id_sensor) {
 		snprintf(why, why_size, "id_sensor 0: set id_sensor (1-65535)");
 		return 1;
 	}
+	s = srv->sensors[peer->id_sensor];
+	/* Another server on the same database may have taken this sensor's
+	 * CDRs meanwhile (failover, several receivers): read its mark again,
+	 * unless some of ours still wait for their commit. */
+	if (s && !s->conn && s->accepted == s->hwm)
+		s->loaded = 0;
 	s = vs_srv__sensor(srv, peer->id_sensor);
 	if (!s) {
 		snprintf(why, why_size, "database unavailable, retry later");
 		return 1;
 	}
+	if (vs_srv__relay_claims(srv, s, why, why_size))
+		goto refused;
 	old = s->conn;
 	if (!old || old->dead)
 		return 0;
@@ -85,6 +87,7 @@ int vs_srv__on_accept(void *arg, const struct vs_chan_peer *peer, char *why,
 	snprintf(why, why_size, "id_sensor %u is already connected from %s "
 		 "(name '%s'): give each sensor its own id_sensor",
 		 peer->id_sensor, s->addr, s->name);
+refused:
 	vs_err("server: sensor %s (name '%s'): refused: %s", peer->addr,
 	       peer->name, why);
 	return 1;
@@ -98,6 +101,8 @@ static void on_ready(struct vs_server *srv, struct srv_conn *sc)
 	sc->ready = 1;
 	sc->s = s;
 	s->conn = sc;
+	sc->relay = p->mode == VS_CHAN_MODE_RELAY;
+	snprintf(s->mode, sizeof(s->mode), "%s", sc->relay ? "relay" : "");
 	snprintf(s->name, sizeof(s->name), "%s", p->name);
 	snprintf(s->version, sizeof(s->version), "%s", p->version);
 	snprintf(s->addr, sizeof(s->addr), "%s", p->addr);
@@ -105,6 +110,9 @@ static void on_ready(struct vs_server *srv, struct srv_conn *sc)
 	vs_info("server: sensor %u (%s, version %s) connected from %s; "
 		"committed up to sequence %llu", s->id, s->name, s->version,
 		s->addr, (unsigned long long)s->hwm);
+	vs_srv__mirror_down(srv, s); /* replaced a connection */
+	if (p->mode == VS_CHAN_MODE_MIRROR)
+		vs_srv__mirror_up(srv, s);
 	vs_srv__upsert(srv, s);
 	vs_srv__ack(srv, sc);
 }
@@ -131,8 +139,13 @@ static void read_conn(struct vs_server *srv, struct srv_conn *sc)
 			    vs_chan_ping__put(b, &pg) ?:
 			    vs_chan_conn__send(sc->c, VS_CHAN_PONG, b->p, b->len);
 			break;
-		case VS_CHAN_PONG:
+		case VS_CHAN_PACKETS:
+			r = vs_srv__packets(srv, sc, f.data, f.len);
+			break;
 		case VS_CHAN_PCAP_DATA:
+			r = vs_srv_ctl__pcap_data(srv, sc, f.data, f.len);
+			break;
+		case VS_CHAN_PONG:
 			r = 0;
 			break;
 		case VS_CHAN_ERROR:
@@ -227,7 +240,11 @@ static void conn_free(struct vs_server *srv, struct srv_conn *sc)
 		vs_info("server: sensor %u (%s) disconnected", sc->s->id,
 			sc->s->name);
 		vs_srv__upsert(srv, sc->s);
+		vs_srv__mirror_down(srv, sc->s);
 	}
+	if (sc->relay)
+		vs_srv__relay_rows(srv, sc, 1);
+	vs_srv_ctl__conn_gone(srv, sc);
 	epoll_ctl(srv->ep, EPOLL_CTL_DEL, vs_chan_conn__fd(sc->c), NULL);
 	vs_chan_conn__free(sc->c);
 	vs_buf__free(&sc->held);
@@ -258,6 +275,8 @@ static void housekeeping(struct vs_server *srv)
 		if (sc->ready && !sc->dead && beat) {
 			sc->s->last_seen_us = vs_srv__wall_us();
 			vs_srv__upsert(srv, sc->s);
+			if (sc->relay)
+				vs_srv__relay_rows(srv, sc, 0);
 			b = vs_chan_conn__scratch(sc->c);
 			if (!vs_chan_ping__put(b, &(struct vs_chan_ping){
 				    .token = now, .clock_us = vs_srv__wall_us() }))
@@ -290,6 +309,8 @@ void vs_srv__loop(struct vs_server *srv, volatile sig_atomic_t *stop)
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.ptr == NULL)
 				accept_all(srv);
+			else if (ev[i].data.ptr == srv->ctl)
+				vs_srv_ctl__event(srv);
 			else
 				on_event(srv, ev[i].data.ptr);
 		}
@@ -305,7 +326,9 @@ void vs_srv__loop(struct vs_server *srv, volatile sig_atomic_t *stop)
 			 (srv->since_commit >= VS_SRV_FLUSH_CDRS ||
 			  vs_srv__mono_ms() - srv->dirty_since_ms >= 20))
 			vs_srv__commit(srv);
+		vs_srv__mirror_tick(srv);
 		housekeeping(srv);
+		vs_srv_ctl__tick(srv); /* after housekeeping freed the dead */
 	}
 }
 

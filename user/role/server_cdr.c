@@ -119,13 +119,25 @@ int vs_srv__cdr(struct vs_server *srv, struct srv_conn *sc,
 	struct vs_cdr c;
 	int r;
 
-	if (vs_chan_cdr__parse(p, n, &f) || f.id_sensor != s->id)
+	if (vs_chan_cdr__parse(p, n, &f))
 		return -EPROTO;
+	if (sc->relay) { /* the frame names its sensor (relay_srv.c) */
+		r = vs_srv__relayed(srv, sc, f.id_sensor, &s);
+		if (r == -EAGAIN)
+			return hold(srv, sc, p, n, f.seq);
+		if (r)
+			return r > 0 ? 0 : r;
+	} else if (f.id_sensor != s->id) {
+		return -EPROTO;
+	}
 	s->bytes += n;
 	if (f.seq <= s->hwm) { /* committed before: acknowledge again */
 		s->dups++;
 		srv->dups++;
-		vs_srv__ack(srv, sc);
+		if (sc->relay)
+			vs_srv__relay_ack(srv, s);
+		else
+			vs_srv__ack(srv, sc);
 		return 0;
 	}
 	if (f.seq <= s->accepted) { /* waits in the batch: ack comes */
@@ -202,6 +214,7 @@ static int save_marks(struct vs_server *srv)
 		s->hwm = s->accepted;
 		if (s->conn)
 			vs_srv__ack(srv, s->conn);
+		vs_srv__relay_ack(srv, s);
 	}
 	return 0;
 }
@@ -256,10 +269,10 @@ void vs_srv__upsert(struct vs_server *srv, struct srv_sensor *s)
 {
 	struct vs_sensor_info si = {
 		.id_sensor = s->id, .name = s->name, .address = s->addr,
-		.version = s->version, .mode = "local",
+		.version = s->version, .mode = s->mode[0] ? s->mode : "local",
 		.connected_since_us = s->connected_since_us,
 		.last_seen_us = s->last_seen_us, .cdrs = s->cdrs,
-		.bytes = s->bytes,
+		.bytes = s->bytes, .packets = s->m.frames,
 	};
 
 	vs_mysql_sensors__upsert(srv->store, &si);

@@ -19,6 +19,19 @@
 #define VS_SRV_FLUSH_CDRS 1000     /* commit at least this often */
 #define VS_SRV_MAX_CONNS 1024      /* sensors and handshakes at once */
 
+/* Packet mirroring intake of one sensor (server_mirror.c). */
+struct srv_mirror_sensor {
+	uint64_t batches, frames, bytes;
+	uint64_t dup_batches;	/* sequence already taken: re-sent */
+	uint64_t gaps;		/* batch sequences never received */
+	uint64_t dups;		/* its datagrams the dedup dropped */
+	uint64_t too_far;	/* beyond recv_max_diff_s: dropped */
+	uint64_t late;		/* behind what the merge had released */
+	uint64_t nomem;		/* no memory for the merge: dropped */
+	uint64_t seq, wm;	/* last batch taken and its watermark */
+	uint64_t far_log_ms;	/* next "too far" log allowed */
+};
+
 /* What the server knows of one id_sensor, connected or not. */
 struct srv_sensor {
 	uint16_t id;
@@ -32,6 +45,14 @@ struct srv_sensor {
 	uint64_t connected_since_us, last_seen_us;
 	struct srv_conn *conn;	/* its live connection, if any */
 	char name[65], version[33], addr[64];
+	int mirror;		/* its connection sends PACKETS */
+	struct srv_mirror_sensor m;
+	char mode[8];		/* sensors row: "" (local) or "relay" */
+	/* Behind a relay (relay_srv.c): the relay's connection, the highest
+	 * ack sent on it, its last frame (mono ms), refusals (id clash). */
+	struct srv_conn *relay;
+	uint64_t relay_acked, relay_rx_ms;
+	uint64_t relay_refused, relay_refused_ms;
 };
 
 struct srv_conn {
@@ -39,6 +60,7 @@ struct srv_conn {
 	struct srv_conn *next;
 	struct srv_sensor *s;	/* once the handshake is done */
 	int ready, dead;
+	int relay;		/* peer is a relay: CDRs of many id_sensors */
 	unsigned armed;		/* epoll events registered */
 	uint64_t last_rx_ms, last_ping_ms;
 	uint64_t acked;		/* highest ack sent on this conn */
@@ -70,6 +92,8 @@ struct vs_server {
 	unsigned crash_after_commit; /* test hook, 0 = off */
 	uint64_t skipped;	/* cdr_check_exists_callid: Call-ID known */
 	uint64_t bad;		/* unreadable CDR bodies */
+	struct srv_mirror *mirror; /* packet mirroring (server_mirror.c) */
+	struct vs_srv_ctl *ctl;	/* control socket (server_ctl.c), or NULL */
 };
 
 uint64_t vs_srv__mono_ms(void);
@@ -87,10 +111,46 @@ void vs_srv__retry(struct vs_server *srv);
 struct srv_sensor *vs_srv__sensor(struct vs_server *srv, uint16_t id);
 void vs_srv__ack(struct vs_server *srv, struct srv_conn *sc);
 void vs_srv__upsert(struct vs_server *srv, struct srv_sensor *s);
+/* server_mirror.c: packet mirroring. init: 0 or -errno (logged). */
+int vs_srv__mirror_init(struct vs_server *srv);
+void vs_srv__mirror_up(struct vs_server *srv, struct srv_sensor *s);
+void vs_srv__mirror_down(struct vs_server *srv, struct srv_sensor *s);
+/* A PACKETS frame from sc: 0 (taken and acknowledged) or a protocol
+ * error (close the conn). */
+int vs_srv__packets(struct vs_server *srv, struct srv_conn *sc,
+		    const uint8_t *p, uint32_t n);
+void vs_srv__mirror_tick(struct vs_server *srv);
+void vs_srv__mirror_finish(struct vs_server *srv);
+void vs_srv__mirror_free(struct vs_server *srv);
 /* server.c */
 int vs_srv__on_accept(void *arg, const struct vs_chan_peer *peer, char *why,
 		      size_t why_size);
 void vs_srv__loop(struct vs_server *srv, volatile sig_atomic_t *stop);
 void vs_srv__close_all(struct vs_server *srv);
+/* server_ctl.c: <spooldir>/voxsense.sock (status, pcap fetch). open: 0
+ * (a socket that cannot be made is only warned about) or -errno; its
+ * epoll set sits in srv->ep with data.ptr == srv->ctl: call event then. */
+int vs_srv_ctl__open(struct vs_server *srv);
+void vs_srv_ctl__close(struct vs_server *srv);
+void vs_srv_ctl__event(struct vs_server *srv);
+void vs_srv_ctl__tick(struct vs_server *srv);
+/* A PCAP_DATA frame from sc: 0 or -EPROTO. */
+int vs_srv_ctl__pcap_data(struct vs_server *srv, struct srv_conn *sc,
+			  const uint8_t *p, uint32_t n);
+/* sc is being freed: its fetches fail. */
+void vs_srv_ctl__conn_gone(struct vs_server *srv, struct srv_conn *sc);
+/* relay_srv.c: connections from relays. The sensor a frame on relay
+ * connection sc names: 0 with *out, 1 when that id_sensor is live on
+ * another path (logged; do not take the frame), -EAGAIN (database away),
+ * -EPROTO (id_sensor 0). */
+int vs_srv__relayed(struct vs_server *srv, struct srv_conn *sc, uint16_t id,
+		    struct srv_sensor **out);
+/* Nonzero (why filled) when s is live behind a relay: refuse others. */
+int vs_srv__relay_claims(struct vs_server *srv, const struct srv_sensor *s,
+			 char *why, size_t why_size);
+void vs_srv__relay_ack(struct vs_server *srv, struct srv_sensor *s);
+/* The sensors rows behind relay connection sc: refreshed, or (gone) their
+ * last_seen written and the sensors released. */
+void vs_srv__relay_rows(struct vs_server *srv, struct srv_conn *sc, int gone);
 
 #endif

@@ -44,7 +44,7 @@ static int setup(struct vs_server *srv, const struct vs_conf *c)
 	srv->mark_seqs = calloc(65536, sizeof(*srv->mark_seqs));
 	if (!srv->sensors || !srv->streams || !srv->mark_ids || !srv->mark_seqs)
 		return -ENOMEM;
-	err = open_db(srv, c);
+	err = open_db(srv, c) ?: vs_srv__mirror_init(srv);
 	if (err)
 		return err;
 	vs_role__chan_opts(c, VS_CHAN_SERVER, &co);
@@ -62,6 +62,9 @@ static int setup(struct vs_server *srv, const struct vs_conf *c)
 	srv->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (srv->ep < 0 || epoll_ctl(srv->ep, EPOLL_CTL_ADD, srv->lfd, &e))
 		return -errno;
+	err = vs_srv_ctl__open(srv); /* --status, --fetch-pcap */
+	if (err)
+		return err;
 	vs_info("server: listening on %s port %u; certificate SHA-256 %s",
 		c->chan.bind, c->chan.bind_port,
 		vs_chan_ctx__fingerprint(srv->ctx));
@@ -78,6 +81,7 @@ static void finish(struct vs_server *srv)
 	struct vs_mysql_stats ms = { 0 };
 
 	vs_srv__close_all(srv);
+	vs_srv__mirror_finish(srv);
 	vs_mysql__stats(srv->store, &ms);
 	vs_info("server: %llu CDRs stored, %llu duplicates dropped, %llu "
 		"skipped (Call-ID known), %llu unreadable, %llu "
@@ -93,6 +97,7 @@ static void finish(struct vs_server *srv)
 
 static void teardown(struct vs_server *srv)
 {
+	vs_srv_ctl__close(srv);
 	if (srv->lfd >= 0)
 		close(srv->lfd);
 	if (srv->ep >= 0)
@@ -100,6 +105,7 @@ static void teardown(struct vs_server *srv)
 	vs_chan_ctx__free(srv->ctx);
 	vs_cdr_store__close(srv->store);
 	vs_hwm__close(srv->hwm);
+	vs_srv__mirror_free(srv);
 	for (uint32_t i = 0; srv->sensors && i < 65536; i++)
 		free(srv->sensors[i]);
 	free(srv->sensors);

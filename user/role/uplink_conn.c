@@ -14,79 +14,9 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "role/pcap_serve.h"
+#include "role/sensor_link.h"
 #include "role/uplink_int.h"
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Sleeps ms unless woken to stop; drains the eventfd. */
-static void nap(struct vs_uplink *u, int ms)
-{
-	struct pollfd p = { .fd = u->wake_fd, .events = POLLIN };
-	uint64_t v, end = mono_ms() + (uint64_t)ms, t;
-
-	while (!atomic_load(&u->stop) && (t = mono_ms()) < end) {
-		if (poll(&p, 1, (int)(end - t)) > 0 &&
-		    read(u->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			break;
-	}
-}
-
-/* "host", "host:port", "[v6]:port" or a bare IPv6 address. */
-static void split_dest(const char *d, uint16_t dflt, char *host, size_t hlen,
-		       uint16_t *port)
-{
-	const char *colon = strrchr(d, ':');
-
-	*port = dflt;
-	if (d[0] == '[') {
-		const char *end = strchr(d, ']');
-		size_t n = end ? (size_t)(end - d - 1) : strlen(d + 1);
-
-		snprintf(host, hlen, "%.*s", (int)n, d + 1);
-		if (end && end[1] == ':')
-			*port = (uint16_t)atoi(end + 2);
-		return;
-	}
-	if (colon && strchr(d, ':') == colon) {
-		snprintf(host, hlen, "%.*s", (int)(colon - d), d);
-		*port = (uint16_t)atoi(colon + 1);
-		return;
-	}
-	snprintf(host, hlen, "%s", d);
-}
-
-/* One pass over server_destination; NULL when none answered. A bad
- * password or a refusal is logged by the channel and moves on too. */
-static struct vs_chan_conn *connect_any(struct vs_uplink *u)
-{
-	const struct vs_conf_chan *ch = &u->conf->chan;
-	const char *bind = ch->manager_ip[0] ? ch->manager_ip : NULL;
-	struct vs_chan_conn *c;
-	char host[256];
-	uint16_t port;
-
-	for (uint32_t i = 0; i < ch->n_dest && !atomic_load(&u->stop); i++) {
-		split_dest(ch->dest[i], ch->dest_port, host, sizeof(host), &port);
-		c = vs_chan__connect(u->ctx, host, port, bind,
-				     VS_UPLINK_CONNECT_MS);
-		if (c) {
-			vs_info("uplink: connected to %s port %u (server %u of "
-				"%u)%s%s", host, port, i + 1, ch->n_dest,
-				bind ? " from " : "", bind ? bind : "");
-			return c;
-		}
-		vs_warn("uplink: server %s port %u: %s%s", host, port,
-			strerror(errno),
-			i + 1 < ch->n_dest ? "; trying the next" : "");
-	}
-	return NULL;
-}
 
 struct session {
 	struct vs_uplink *u;
@@ -95,6 +25,7 @@ struct session {
 	struct vs_buf rec;
 	uint64_t sent_hi;	/* highest sequence sent on this conn */
 	uint64_t last_rx_ms, last_tx_ms;
+	struct vs_pcap_serve ps; /* PCAP_REQUESTs of this connection */
 };
 
 /* Queues spooled CDRs while the window and the send queue allow. */
@@ -124,7 +55,7 @@ static int send_more(struct session *ss)
 			return r;
 		ss->sent_hi = seq;
 		ss->u->sent++;
-		ss->last_tx_ms = mono_ms();
+		ss->last_tx_ms = vs_link__mono_ms();
 	}
 	return 0;
 }
@@ -132,9 +63,6 @@ static int send_more(struct session *ss)
 static int on_frame(struct session *ss, const struct vs_chan_frame *f)
 {
 	struct vs_chan_ack a;
-	struct vs_chan_ping pg;
-	struct vs_chan_pcap_req pr;
-	struct vs_buf *b;
 	uint16_t code;
 	char text[VS_CHAN_ERR_TEXT_MAX + 1];
 
@@ -145,23 +73,11 @@ static int on_frame(struct session *ss, const struct vs_chan_frame *f)
 		ss->u->acks++;
 		return vs_cdr_spool__ack(ss->u->spool, a.first_seq + a.count - 1);
 	case VS_CHAN_PING:
-		if (vs_chan_ping__parse(f->data, f->len, &pg))
-			return -EPROTO;
-		b = vs_chan_conn__scratch(ss->c);
-		return vs_chan_ping__put(b, &pg) ?:
-			vs_chan_conn__send(ss->c, VS_CHAN_PONG, b->p, b->len);
+		return vs_link__pong(ss->c, f);
 	case VS_CHAN_PONG:
 		return 0;
 	case VS_CHAN_PCAP_REQUEST:
-		if (vs_chan_pcap_req__parse(f->data, f->len, &pr))
-			return -EPROTO;
-		b = vs_chan_conn__scratch(ss->c);
-		return vs_chan_pcap_data__put(b, &(struct vs_chan_pcap_data){
-			       .req_id = pr.req_id,
-			       .flags = VS_CHAN_PCAP_F_ERROR | VS_CHAN_PCAP_F_LAST,
-			       .data = (const uint8_t *)"pcap fetch not implemented yet",
-			       .len = 30 }) ?:
-		       vs_chan_conn__send(ss->c, VS_CHAN_PCAP_DATA, b->p, b->len);
+		return vs_pcap_serve__request(&ss->ps, ss->c, f->data, f->len);
 	case VS_CHAN_ERROR:
 		if (!vs_chan_error__parse(f->data, f->len, &code, text,
 					  sizeof(text)))
@@ -176,16 +92,8 @@ static int on_frame(struct session *ss, const struct vs_chan_frame *f)
 
 static int ping(struct session *ss)
 {
-	struct vs_buf *b = vs_chan_conn__scratch(ss->c);
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ss->last_tx_ms = mono_ms();
-	return vs_chan_ping__put(b, &(struct vs_chan_ping){
-		       .token = ss->last_tx_ms,
-		       .clock_us = (uint64_t)ts.tv_sec * 1000000u +
-				   (uint64_t)ts.tv_nsec / 1000 }) ?:
-	       vs_chan_conn__send(ss->c, VS_CHAN_PING, b->p, b->len);
+	ss->last_tx_ms = vs_link__mono_ms();
+	return vs_link__ping(ss->c);
 }
 
 /* One pass of the session loop: 0 to go on, an error to reconnect. */
@@ -200,24 +108,29 @@ static int step(struct session *ss)
 	int r;
 
 	r = send_more(ss);
-	if (!r && mono_ms() - ss->last_tx_ms >= VS_UPLINK_PING_MS)
+	/* pcap slices after the CDRs, bounded by VS_PCAP_SERVE_QUEUE */
+	r = r ?: vs_pcap_serve__pump(&ss->ps, ss->c);
+	if (!r && vs_link__mono_ms() - ss->last_tx_ms >= VS_UPLINK_PING_MS)
 		r = ping(ss);
 	r = r ?: vs_chan_conn__flush(ss->c);
 	if (r && r != -EAGAIN)
 		return r;
 	p[0].events = (short)(vs_chan_conn__events(ss->c) | POLLIN);
-	if (poll(p, 2, 1000) > 0 && (p[1].revents & POLLIN) &&
+	/* a transfer with an empty queue goes on at once */
+	t = vs_pcap_serve__busy(&ss->ps) && !vs_chan_conn__queued(ss->c) ?
+		    0 : 1000;
+	if (poll(p, 2, (int)t) > 0 && (p[1].revents & POLLIN) &&
 	    read(ss->u->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return -errno;
 	while (!(r = vs_chan_conn__recv(ss->c, &f))) {
-		ss->last_rx_ms = mono_ms();
+		ss->last_rx_ms = vs_link__mono_ms();
 		r = on_frame(ss, &f);
 		if (r)
 			return r;
 	}
 	if (r != -EAGAIN)
 		return r;
-	t = mono_ms();
+	t = vs_link__mono_ms();
 	if (t - ss->last_rx_ms >= VS_UPLINK_DEAD_MS) {
 		vs_warn("uplink: no word from the server for %u s: reconnecting",
 			VS_UPLINK_DEAD_MS / 1000);
@@ -233,7 +146,8 @@ static void session(struct vs_uplink *u, struct vs_chan_conn *c)
 
 	vs_cdr_spool__rewind(u->spool, &ss.rd);
 	ss.sent_hi = vs_cdr_spool__acked(u->spool);
-	ss.last_rx_ms = ss.last_tx_ms = mono_ms();
+	ss.last_rx_ms = ss.last_tx_ms = vs_link__mono_ms();
+	vs_pcap_serve__init(&ss.ps, u->conf->spooldir, u->conf->id_sensor);
 	atomic_store(&u->connected, 1);
 	while (!atomic_load(&u->stop) && !(r = step(&ss)))
 		;
@@ -244,28 +158,29 @@ static void session(struct vs_uplink *u, struct vs_chan_conn *c)
 			strerror(-r));
 	vs_cdr_spool__rd_close(&ss.rd);
 	vs_buf__free(&ss.rec);
+	vs_pcap_serve__fini(&ss.ps);
 }
 
 void *vs_uplink__thread(void *arg)
 {
 	struct vs_uplink *u = arg;
 	struct vs_chan_conn *c;
-	int backoff = 500;
+	int backoff = VS_LINK_BACKOFF_MIN_MS;
 
 	while (!atomic_load(&u->stop)) {
-		c = connect_any(u);
+		c = vs_link__connect(u->ctx, &u->conf->chan, &u->stop,
+				     "uplink");
 		if (!c) {
-			nap(u, backoff);
-			backoff = backoff * 2 > VS_UPLINK_BACKOFF_MAX_MS ?
-					  VS_UPLINK_BACKOFF_MAX_MS : backoff * 2;
+			vs_link__nap(u->wake_fd, &u->stop, backoff);
+			backoff = vs_link__backoff(backoff);
 			continue;
 		}
 		u->connects++;
-		backoff = 500;
+		backoff = VS_LINK_BACKOFF_MIN_MS;
 		session(u, c);
 		vs_chan_conn__free(c);
 		if (!atomic_load(&u->stop))
-			nap(u, 200);
+			vs_link__nap(u->wake_fd, &u->stop, 200);
 	}
 	return NULL;
 }

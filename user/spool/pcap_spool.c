@@ -124,6 +124,29 @@ char *vs_spool__safe_name(const char *call_id, char *out, size_t size)
 	return out;
 }
 
+int vs_spool__call_path(char *out, size_t size, uint64_t calldate_us,
+			const char *call_id, int n)
+{
+	char name[SPOOL_NAME_MAX + 1];
+	time_t secs = (time_t)(calldate_us / 1000000);
+	struct tm tm;
+	size_t len;
+	int r;
+
+	gmtime_r(&secs, &tm);
+	len = strftime(out, size, "%Y-%m-%d/%H/%M", &tm);
+	if (!len)
+		return -ENAMETOOLONG;
+	vs_spool__safe_name(call_id, name, sizeof(name));
+	if (n <= 1)
+		r = snprintf(out + len, size - len, "/%s.pcap", name);
+	else
+		r = snprintf(out + len, size - len, "/%s-%d.pcap", name, n);
+	if (r < 0 || (size_t)r >= size - len)
+		return -ENAMETOOLONG;
+	return (int)(len + (size_t)r);
+}
+
 struct vs_spool_file *vs_spool__file(struct vs_spool *sp, const char *call_id,
 				     uint64_t calldate_us)
 {
@@ -160,28 +183,22 @@ static pcap_t *dead_handle(struct vs_spool *sp, int linktype)
 static int file_open(struct vs_spool *sp, struct vs_spool_file *pf,
 		     int linktype)
 {
-	char path[PATH_MAX], name[SPOOL_NAME_MAX + 1];
+	char path[PATH_MAX];
 	time_t secs = (time_t)(pf->calldate_us / 1000000);
 	struct tm tm;
 	pcap_t *dead;
 	FILE *fp = NULL;
 	int fd = -1, err;
-	size_t n;
 
 	gmtime_r(&secs, &tm);
-	n = strftime(pf->rel, sizeof(pf->rel), "%Y-%m-%d/%H/%M", &tm);
+	strftime(pf->rel, sizeof(pf->rel), "%Y-%m-%d/%H/%M", &tm);
 	snprintf(path, sizeof(path), "%s/%s", sp->dir, pf->rel);
 	err = mkdir_p(path);
 	if (err)
 		goto fail;
-	vs_spool__safe_name(pf->call_id, name, sizeof(name));
 	for (int i = 1; i < 100 && fd < 0; i++) {
-		if (i == 1)
-			snprintf(pf->rel + n, sizeof(pf->rel) - n, "/%s.pcap",
-				 name);
-		else
-			snprintf(pf->rel + n, sizeof(pf->rel) - n, "/%s-%d.pcap",
-				 name, i);
+		vs_spool__call_path(pf->rel, sizeof(pf->rel), pf->calldate_us,
+				    pf->call_id, i);
 		snprintf(path, sizeof(path), "%s/%s", sp->dir, pf->rel);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0 && errno != EEXIST)

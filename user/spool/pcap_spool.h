@@ -53,6 +53,15 @@ void vs_spool_file__close(struct vs_spool *sp, struct vs_spool_file *pf);
  * most size bytes incl. NUL; returns out. */
 char *vs_spool__safe_name(const char *call_id, char *out, size_t size);
 
+/* A call's pcap path relative to spooldir, exactly as the spool names it:
+ * "YYYY-MM-DD/HH/MM/<safe Call-ID>.pcap", the minute of calldate_us (the
+ * call's first INVITE, UTC; a call that runs past the minute stays there),
+ * or ".../<safe Call-ID>-N.pcap" for the N-th file (N = 2..99) of a
+ * Call-ID reused within one minute. Used by the writer and by the sensor
+ * serving PCAP_REQUEST. Length, or -ENAMETOOLONG. */
+int vs_spool__call_path(char *out, size_t size, uint64_t calldate_us,
+			const char *call_id, int n);
+
 void vs_spool_stats__print(const struct vs_spool_stats *s, FILE *out);
 
 #endif
