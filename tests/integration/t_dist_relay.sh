@@ -179,6 +179,26 @@ grep -q "already connected through relay 100" "$TMP/direct.log" ||
 ok "id_sensor 11 directly while live through the relay: refused"
 check "after the clash"
 
+# --- packet mirroring through the relay ------------------------------------
+"$VSGEN" -n 6 -d 2 --seed 31 --start "$(date +%s)" -o "$TMP/mir.pcap" \
+	>/dev/null || fail "vsgen mir"
+"$VS_BIN" -r "$TMP/mir.pcap" --cdr-json "$TMP/mir.json" -c /dev/null \
+	--spooldir "$TMP/mir-ref" 2>/dev/null || fail "all-in-one run of mir.pcap"
+want_rtp=$(python3 -c 'import json,sys; print(sum(s["packets"] for l in open(sys.argv[1]) for s in json.loads(l)["streams"]))' "$TMP/mir.json")
+sen_conf s13 13 "packetbuffer_sender = yes"
+sed -i -e "s/^server_destination = .*/server_destination = $REL_DOWN/" \
+	-e "s/^manager_ip = .*/manager_ip = $SEN_DOWN/" "$TMP/s13.conf"
+sen_run s13 "$TMP/mir.pcap"
+for _ in $(seq 150); do
+	[ "$(db "SELECT count(*) FROM cdr WHERE id_sensor = 13")" -ge 6 ] && break
+	sleep 0.2
+done
+n=$(db "SELECT count(*) FROM cdr WHERE id_sensor = 13")
+got_rtp=$(db "SELECT IFNULL(sum(r.received), 0) FROM cdr_rtp r JOIN cdr c ON c.ID = r.cdr_ID WHERE c.id_sensor = 13")
+[ "$n" = 6 ] && [ "$got_rtp" = "$want_rtp" ] ||
+	fail "mirroring through the relay: want 6 CDRs and $want_rtp RTP packets under id_sensor 13, have $n and $got_rtp"
+ok "mirroring through the relay: 6 CDRs, $got_rtp RTP packets, under id_sensor 13"
+
 srv_stop srv
 ok "$(grep -o "server: [0-9]* CDRs stored, [0-9]* duplicates dropped" "$TMP/srv.log" | tail -1) (the restarted server: replays of committed CDRs)"
 kill -TERM "${DIST_PID[rel]}"

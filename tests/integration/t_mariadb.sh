@@ -10,6 +10,7 @@ mariadb_start
 bin=$(mariadb_store_test) || fail "cannot build test_store_mysql"
 "$bin" --jobs 2 --short-filename --filter 'store_mysql/*' || fail "test_store_mysql"
 ok "MariaDB store: unit tests against mariadbd $(mariadb_sql 'SELECT VERSION()')"
+mpid=$(mariadb_pid)
 mariadb_stop
-pgrep -x mariadbd >/dev/null && fail "a mariadbd is still running"
+[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null && fail "our mariadbd ($mpid) is still running"
 ok "mariadbd stopped, $MDB_DIR removed"

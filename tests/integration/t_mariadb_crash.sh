@@ -11,6 +11,7 @@ VS_MYSQL_CRASH=1 "$bin" --short-filename --filter 'mysql_crash/*' --verbose 2>"$
 	{ tail -30 "$TMP/log"; fail "kill -9 stream"; }
 grep -E '^\[----\] [0-9]+ CDRs' "$TMP/log" | sed 's/^\[----\]/   /'
 ok "4 x kill -9 of mariadbd mid-stream: every acknowledged CDR stored once"
+mpid=$(mariadb_pid)
 mariadb_stop
-pgrep -x mariadbd >/dev/null && fail "a mariadbd is still running"
+[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null && fail "our mariadbd ($mpid) is still running"
 ok "mariadbd stopped"

@@ -15,27 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "core/log.h"
 #include "role/pktbuf_int.h"
-
-static int ensure_dir(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (!n || n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0750) && errno != EEXIST)
-			return -errno;
-		buf[i] = path[i];
-	}
-	return 0;
-}
 
 static int has_suffix(const char *s, const char *suf)
 {
@@ -78,7 +60,7 @@ int vs_pktbuf_disk__init(struct vs_pktbuf *pb, const char *dir)
 	    (int)sizeof(pb->dir))
 		return -ENAMETOOLONG;
 	if (pb->o.disk_max) {
-		err = ensure_dir(dir);
+		err = vs_mkdir_p(dir, 0750);
 		if (err) {
 			vs_err("packetbuffer: cannot create %s: %s", dir,
 			       strerror(-err));

@@ -64,14 +64,6 @@ int vs_relay__on_accept(void *arg, const struct vs_chan_peer *peer,
 			 r->conf->id_sensor);
 		return 1;
 	}
-	if (peer->mode == VS_CHAN_MODE_MIRROR) {
-		/* the central server reads PACKETS of a relay's connection
-		 * as the relay's own: not until it routes them per sensor */
-		snprintf(why, why_size, "relay %u: packet mirroring through a "
-			 "relay is not supported yet; connect this sensor to "
-			 "the central server", r->conf->id_sensor);
-		goto refused;
-	}
 	if (peer->id_sensor == r->conf->id_sensor) {
 		snprintf(why, why_size, "id_sensor %u is this relay's own: "
 			 "give each sensor its own id_sensor", peer->id_sensor);

@@ -94,21 +94,10 @@ int vs_srv__relayed(struct vs_server *srv, struct srv_conn *sc, uint16_t id,
 void vs_srv__relay_ack(struct vs_server *srv, struct srv_sensor *s)
 {
 	struct srv_conn *sc = s->relay;
-	struct vs_buf *b;
-	uint64_t count;
 
 	(void)srv;
-	if (!sc || !sc->ready || sc->dead || s->hwm <= s->relay_acked)
-		return;
-	count = s->hwm - s->relay_acked;
-	if (count > 0x7fffffffu)
-		count = 0x7fffffffu;
-	b = vs_chan_conn__scratch(sc->c);
-	if (!vs_chan_ack__put(b, &(struct vs_chan_ack){
-		    .id_sensor = s->id, .first_seq = s->hwm - count + 1,
-		    .count = (uint32_t)count }) &&
-	    !vs_chan_conn__send(sc->c, VS_CHAN_CDR_ACK, b->p, b->len))
-		s->relay_acked = s->hwm;
+	if (sc && sc->ready && !sc->dead)
+		vs_srv__ack_to(sc, s, &s->relay_acked);
 }
 
 /* Heartbeat (beat) or disconnect (gone) of relay connection sc: the rows
@@ -125,6 +114,7 @@ void vs_srv__relay_rows(struct vs_server *srv, struct srv_conn *sc, int gone)
 			s->last_seen_us = vs_srv__wall_us();
 			vs_info("server: sensor %u (through relay %u) "
 				"disconnected", s->id, sc->s->id);
+			vs_srv__mirror_down(srv, s);
 		}
 		vs_srv__upsert(srv, s);
 	}

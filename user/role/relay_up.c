@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "role/relay_int.h"
+#include "role/sensor_link.h"
 
 uint64_t vs_relay__mono_ms(void)
 {
@@ -18,31 +19,6 @@ uint64_t vs_relay__mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* "host", "host:port", "[v6]:port" or a bare IPv6 address (as the
- * sensor's uplink reads server_destination). */
-static void split_dest(const char *d, uint16_t dflt, char *host, size_t hlen,
-		       uint16_t *port)
-{
-	const char *colon = strrchr(d, ':');
-
-	*port = dflt;
-	if (d[0] == '[') {
-		const char *end = strchr(d, ']');
-		size_t n = end ? (size_t)(end - d - 1) : strlen(d + 1);
-
-		snprintf(host, hlen, "%.*s", (int)n, d + 1);
-		if (end && end[1] == ':')
-			*port = (uint16_t)atoi(end + 2);
-		return;
-	}
-	if (colon && strchr(d, ':') == colon) {
-		snprintf(host, hlen, "%.*s", (int)(colon - d), d);
-		*port = (uint16_t)atoi(colon + 1);
-		return;
-	}
-	snprintf(host, hlen, "%s", d);
 }
 
 static void up_arm(struct vs_relay *r)
@@ -68,7 +44,7 @@ static struct vs_chan_conn *connect_any(struct vs_relay *r,
 	struct vs_chan_conn *c;
 
 	for (uint32_t i = 0; i < ch->n_dest && !*stop; i++) {
-		split_dest(ch->dest[i], ch->dest_port, r->up_host,
+		vs_link__split_dest(ch->dest[i], ch->dest_port, r->up_host,
 			   sizeof(r->up_host), &r->up_port);
 		c = vs_chan__connect(r->up_ctx, r->up_host, r->up_port, bind,
 				     VS_RELAY_CONNECT_MS);

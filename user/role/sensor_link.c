@@ -39,8 +39,8 @@ int vs_link__backoff(int ms)
 						 ms * 2;
 }
 
-static void split_dest(const char *d, uint16_t dflt, char *host, size_t hlen,
-		       uint16_t *port)
+void vs_link__split_dest(const char *d, uint16_t dflt, char *host, size_t hlen,
+			uint16_t *port)
 {
 	const char *colon = strrchr(d, ':');
 
@@ -72,7 +72,7 @@ struct vs_chan_conn *vs_link__connect(struct vs_chan_ctx *ctx,
 	uint16_t port;
 
 	for (uint32_t i = 0; i < ch->n_dest && !atomic_load(stop); i++) {
-		split_dest(ch->dest[i], ch->dest_port, host, sizeof(host), &port);
+		vs_link__split_dest(ch->dest[i], ch->dest_port, host, sizeof(host), &port);
 		c = vs_chan__connect(ctx, host, port, bind, VS_LINK_CONNECT_MS);
 		if (c) {
 			vs_info("%s: connected to %s port %u (server %u of "

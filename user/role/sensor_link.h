@@ -27,6 +27,11 @@ void vs_link__nap(int wake_fd, atomic_int *stop, int ms);
 /* The back-off after a whole pass failed: doubled, capped. */
 int vs_link__backoff(int ms);
 
+/* One server_destination entry ("host", "host:port", "[v6]:port" or a
+ * bare IPv6 address) as host and port (dflt when it has none). */
+void vs_link__split_dest(const char *d, uint16_t dflt, char *host, size_t hlen,
+			 uint16_t *port);
+
 /* One pass over server_destination ("host", "host:port", "[v6]:port"), in
  * order, from manager_ip when set; who names the thread in the log. The
  * first conn that completes the handshake, or NULL. */

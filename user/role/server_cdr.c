@@ -53,16 +53,15 @@ struct srv_sensor *vs_srv__sensor(struct vs_server *srv, uint16_t id)
 	return s;
 }
 
-void vs_srv__ack(struct vs_server *srv, struct srv_conn *sc)
+void vs_srv__ack_to(struct srv_conn *sc, const struct srv_sensor *s,
+		    uint64_t *acked)
 {
-	struct srv_sensor *s = sc->s;
 	struct vs_buf *b;
 	uint64_t count;
 
-	(void)srv;
-	if (!sc->ready || sc->dead || !s || s->hwm <= sc->acked)
+	if (s->hwm <= *acked)
 		return;
-	count = s->hwm - sc->acked;
+	count = s->hwm - *acked;
 	if (count > 0x7fffffffu)
 		count = 0x7fffffffu;
 	b = vs_chan_conn__scratch(sc->c);
@@ -70,7 +69,14 @@ void vs_srv__ack(struct vs_server *srv, struct srv_conn *sc)
 		    .id_sensor = s->id, .first_seq = s->hwm - count + 1,
 		    .count = (uint32_t)count }) &&
 	    !vs_chan_conn__send(sc->c, VS_CHAN_CDR_ACK, b->p, b->len))
-		sc->acked = s->hwm;
+		*acked = s->hwm;
+}
+
+void vs_srv__ack(struct vs_server *srv, struct srv_conn *sc)
+{
+	(void)srv;
+	if (sc->ready && !sc->dead && sc->s)
+		vs_srv__ack_to(sc, sc->s, &sc->acked);
 }
 
 static int hold(struct vs_server *srv, struct srv_conn *sc, const uint8_t *p,

@@ -110,6 +110,10 @@ void vs_srv__retry(struct vs_server *srv);
  * the database cannot say (refuse the connection for now). */
 struct srv_sensor *vs_srv__sensor(struct vs_server *srv, uint16_t id);
 void vs_srv__ack(struct vs_server *srv, struct srv_conn *sc);
+/* CDR_ACK on sc of s's committed sequences above *acked, which moves to
+ * s->hwm once the frame is queued. */
+void vs_srv__ack_to(struct srv_conn *sc, const struct srv_sensor *s,
+		    uint64_t *acked);
 void vs_srv__upsert(struct vs_server *srv, struct srv_sensor *s);
 /* server_mirror.c: packet mirroring. init: 0 or -errno (logged). */
 int vs_srv__mirror_init(struct vs_server *srv);

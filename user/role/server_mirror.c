@@ -165,13 +165,13 @@ static int batch_seen(struct srv_sensor *s, const struct vs_chan_pkt_iter *it)
 	return 0;
 }
 
-static int ack(struct srv_conn *sc, uint64_t seq)
+static int ack(struct srv_conn *sc, uint16_t id, uint64_t seq)
 {
 	struct vs_buf *b = vs_chan_conn__scratch(sc->c);
 	int r;
 
 	r = vs_chan_ack__put(b, &(struct vs_chan_ack){
-		.id_sensor = sc->s->id, .first_seq = seq, .count = 1 });
+		.id_sensor = id, .first_seq = seq, .count = 1 });
 	if (!r)
 		r = vs_chan_conn__send(sc->c, VS_CHAN_PACKETS_ACK, b->p, b->len);
 	/* queue full: the sensor re-sends it later and we drop the copy */
@@ -223,19 +223,31 @@ int vs_srv__packets(struct vs_server *srv, struct srv_conn *sc,
 	uint64_t wm;
 	int r;
 
-	if (!s->mirror) {
+	if (vs_chan_packets__iter(&it, p, n))
+		return -EPROTO;
+	if (sc->relay) {
+		/* a relay's batches name their sensor; one live on another
+		 * path, or the database away, loses this batch only: a later
+		 * acknowledgement covers it (the sensor's acks are
+		 * cumulative), and the merge counts the gap */
+		r = vs_srv__relayed(srv, sc, it.id_sensor, &s);
+		if (r == 1 || r == -EAGAIN)
+			return 0;
+		if (r)
+			return r;
+		if (!s->mirror)
+			vs_srv__mirror_up(srv, s);
+	} else if (!s->mirror) {
 		vs_warn("server: sensor %u: PACKETS from a sensor in local "
 			"processing mode: closing", s->id);
 		return -EPROTO;
 	}
-	if (vs_chan_packets__iter(&it, p, n))
-		return -EPROTO;
 	s->bytes += n;
 	s->m.bytes += n;
 	m->batches++;
 	if (batch_seen(s, &it)) {
 		s->m.dup_batches++;
-		return ack(sc, it.seq);
+		return ack(sc, s->id, it.seq);
 	}
 	if (s->m.seq && it.seq > s->m.seq + 1)
 		s->m.gaps += it.seq - s->m.seq - 1;
@@ -253,7 +265,7 @@ int vs_srv__packets(struct vs_server *srv, struct srv_conn *sc,
 		vs_reorder__watermark(m->ro, s->id, wm);
 	}
 	mirror_release(m);
-	return ack(sc, it.seq);
+	return ack(sc, s->id, it.seq);
 }
 
 static void log_sensor(const struct srv_sensor *s)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cdr/cdr_json.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "role/role.h"
 #include "role/uplink_int.h"
@@ -122,26 +123,6 @@ static void up_close(struct vs_cdr_store *s)
 	free(u);
 }
 
-/* mkdir -p: the spooldir may not exist yet on a fresh sensor. */
-static int ensure_dir(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(buf))
-		return -1;
-	memcpy(buf, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, 0750) && errno != EEXIST)
-			return -1;
-		buf[i] = path[i];
-	}
-	return 0;
-}
-
 static const struct vs_cdr_store_ops uplink_ops = {
 	.name = "uplink",
 	.insert = up_insert,
@@ -167,7 +148,7 @@ struct vs_cdr_store *vs_uplink__open(const struct vs_conf *c,
 	snprintf(dir, sizeof(dir), "%.4000s/cdr-uplink", c->spooldir);
 	so.dir = dir;
 	so.max_bytes = (uint64_t)c->chan.cdr_spool_mb << 20;
-	if (u->wake_fd < 0 || ensure_dir(c->spooldir) ||
+	if (u->wake_fd < 0 || vs_mkdir_p(c->spooldir, 0750) ||
 	    !(u->spool = vs_cdr_spool__open(&so)))
 		goto fail;
 	vs_role__chan_opts(c, VS_CHAN_SENSOR, &co);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/hash.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "spool/pcap_spool.h"
 
@@ -36,23 +37,6 @@ struct vs_spool_file {
 	char rel[96 + SPOOL_NAME_MAX];
 };
 
-static int mkdir_p(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			*p = '/';
-			return -errno;
-		}
-		*p = '/';
-	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 struct vs_spool *vs_spool__new(const char *spooldir,
 			       struct vs_spool_stats *stats)
 {
@@ -69,7 +53,7 @@ struct vs_spool *vs_spool__new(const char *spooldir,
 	}
 	strcpy(sp->dir, spooldir);
 	sp->st = stats;
-	err = mkdir_p(sp->dir);
+	err = vs_mkdir_p(sp->dir, 0755);
 	if (err) {
 		vs_err("spooldir %s: %s", sp->dir, strerror(-err));
 		free(sp);
@@ -193,7 +177,7 @@ static int file_open(struct vs_spool *sp, struct vs_spool_file *pf,
 	gmtime_r(&secs, &tm);
 	strftime(pf->rel, sizeof(pf->rel), "%Y-%m-%d/%H/%M", &tm);
 	snprintf(path, sizeof(path), "%s/%s", sp->dir, pf->rel);
-	err = mkdir_p(path);
+	err = vs_mkdir_p(path, 0755);
 	if (err)
 		goto fail;
 	for (int i = 1; i < 100 && fd < 0; i++) {
