@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* CDR ingest rate into MariaDB through vs_cdr_store__mysql: for each batch
  * size (CDRs per flush, i.e. per transaction) insert distinct CDRs for a
- * few seconds and print CDRs/s and the client's CPU per CDR. Started by
+ * few seconds and print CDRs/s, the CPU per CDR of the client and of the
+ * server (mariadbd, all its threads, from /proc when VS_MYSQL_PIDFILE is
+ * set) and the share of the time the caller waits for the commit (in the
+ * insert that fills the batch, and flush). Started by
  * tests/bench/bench_mysql.sh, which runs a private server and sets the
  * VS_MYSQL_* variables. Usage: bench_mysql SECONDS [rtp] [dedup] BATCH...
  * where `rtp` (2 streams per CDR, rows of cdr_rtp) and `dedup`
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cdr/store_mysql.h"
 
@@ -30,6 +34,35 @@ static double cpu_s(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds used so far by the server, 0 when unknown. */
+static double server_cpu_s(void)
+{
+	const char *pf = getenv("VS_MYSQL_PIDFILE");
+	unsigned long ut, st;
+	char path[64], buf[1024], *p;
+	FILE *f;
+	int pid = 0;
+	size_t n;
+
+	f = pf ? fopen(pf, "r") : NULL;
+	if (!f || fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = pid ? fopen(path, "r") : NULL;
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* fields 14, 15 after "pid (comm) " */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* A realistic CDR: every string and leg filled, as a finished call. */
@@ -89,7 +122,7 @@ static int run(const struct vs_mysql_opts *base, unsigned batch, double secs,
 	struct vs_cdr_store *s;
 	struct vs_cdr c;
 	unsigned long n = 0;
-	double t0, c0, t;
+	double t0, c0, s0, tf = 0, t1 = 0, t;
 	int err = 0;
 
 	o.batch_rows = batch;
@@ -105,25 +138,30 @@ static int run(const struct vs_mysql_opts *base, unsigned batch, double secs,
 	}
 	t0 = now_s();
 	c0 = cpu_s();
+	s0 = server_cpu_s();
 	do {
 		for (unsigned i = 0; i < batch && !err; i++, n++) {
 			snprintf(c.call_id, sizeof(c.call_id),
 				 "%08lx-%u-%d-%d@bench.example.com", n, batch,
 				 o.check_exists_callid, rtp);
+			if (i == batch - 1) /* the batch is sent from here */
+				t1 = now_s();
 			err = vs_cdr_store__insert(s, &c);
 		}
 		if (!err)
 			err = vs_cdr_store__flush(s);
+		tf += now_s() - t1;
 		t = now_s() - t0;
 	} while (!err && t < secs);
 	c0 = cpu_s() - c0;
+	s0 = server_cpu_s() - s0;
 	vs_cdr_store__close(s);
 	if (err)
 		return err > 0 ? -EEXIST : err; /* 1: a Call-ID was there */
-	printf("%-6u %-5s %-4s %10lu %8.2f %12.0f %10.2f\n", batch,
-	       o.check_exists_callid ? "yes" : "no", rtp ? "2" : "0", n, t,
-	       (double)n / t,
-	       c0 * 1e6 / (double)n);
+	printf("%-6u %-5s %-4s %10lu %8.2f %12.0f %10.2f %10.2f %8.0f\n",
+	       batch, o.check_exists_callid ? "yes" : "no", rtp ? "2" : "0", n,
+	       t, (double)n / t, c0 * 1e6 / (double)n, s0 * 1e6 / (double)n,
+	       100 * tf / t);
 	fflush(stdout);
 	return 0;
 }
@@ -148,8 +186,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "VS_MYSQL_SOCKET and VS_MYSQL_DB must be set\n");
 		return 2;
 	}
-	printf("%-6s %-5s %-4s %10s %8s %12s %10s\n", "batch", "dedup", "rtp",
-	       "CDRs", "seconds", "CDRs/s", "client_us");
+	printf("%-6s %-5s %-4s %10s %8s %12s %10s %10s %8s\n", "batch", "dedup",
+	       "rtp", "CDRs", "seconds", "CDRs/s", "client_us", "server_us",
+	       "commit_%");
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "dedup")) {
 			o.check_exists_callid = 1;

@@ -305,8 +305,26 @@ Test(store_mysql, extremes_equal_sqlite)
 	c.last_sip_code = -1;
 	c.duration_s = 1e300;
 	c.a.mos = 0.1;
+	c.callend_us = 253402300799999999ull; /* 9999-12-31 23:59:59.999999 */
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	fill(&c, "ext2");
+	c.callend_us = 253402300800000000ull; /* year 10000: NULL in both */
 	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
 	vs_cdr_store__close(s);
+	compare_with_sqlite(&c, "ext2");
+	fill(&c, "ext");
+	c.id_sensor = 65535;
+	c.sip_messages = UINT32_MAX;
+	c.a.ptime_ms = UINT16_MAX;
+	c.a.payload_type = 255;
+	c.a.loss_burst[9] = UINT32_MAX;
+	c.b.ssrc = UINT32_MAX;
+	c.b.packets = UINT64_MAX;
+	c.b.rtcp_lost = INT64_MIN;
+	c.last_sip_code = -1;
+	c.duration_s = 1e300;
+	c.a.mos = 0.1;
+	c.callend_us = 253402300799999999ull;
 	compare_with_sqlite(&c, "ext");
 }
 
@@ -698,6 +716,127 @@ Test(store_mysql, streams_link_when_ids_jump)
 			     "= c.call_id AND r.ssrc % 10 = r.stream_index"),
 		     24);
 	mysql_close(m);
+	vs_cdr_store__close(s);
+}
+
+/* --- pipelining: rows go to the server while the batch fills -------------- */
+
+/* CDRs named from..to-1 ("p<i>"), i % 4 streams each with ssrc 10 * i + k. */
+static void insert_range(struct vs_cdr_store *s, unsigned from, unsigned to)
+{
+	struct vs_cdr_leg st[4];
+	struct vs_cdr c;
+	char id[32];
+	unsigned i;
+
+	for (i = from; i < to; i++) {
+		snprintf(id, sizeof(id), "p%u", i);
+		fill(&c, id);
+		with_streams(&c, st, i % 4, 10 * i);
+		cr_assert_eq(vs_cdr_store__insert(s, &c), 0, "CDR %u", i);
+	}
+}
+
+/* Every CDR p0..p<n-1> once, each stream once and with its CDR. */
+static void expect_linked(unsigned n)
+{
+	MYSQL *m = peek();
+	long long want = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		want += i % 4;
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr"), n);
+	cr_expect_eq(qint(m, "SELECT COUNT(DISTINCT call_id) FROM cdr"), n);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"), want);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c ON "
+			     "c.ID = r.cdr_ID WHERE CONCAT('p', r.ssrc DIV 10) "
+			     "= c.call_id AND r.ssrc % 10 = r.stream_index"),
+		     want);
+	mysql_close(m);
+}
+
+/* Batches of 400 go out in executions of 100 while they fill, in one
+ * open transaction: nothing is visible before the commit, everything
+ * once after it. */
+Test(store_mysql, pipelined_batch_commits_once)
+{
+	struct vs_mysql_opts o = fresh_db("pipe");
+	struct vs_mysql_stats st;
+	struct vs_cdr_store *s;
+
+	o.batch_rows = 400;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	insert_range(s, 0, 350);
+	cr_expect_eq(count_rows(), 0); /* sent maybe, not committed */
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	expect_linked(350);
+	insert_range(s, 350, 750); /* the 400th fills the batch: commit */
+	cr_expect_eq(count_rows(), 750);
+	insert_range(s, 750, 1000);
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	expect_linked(1000);
+	cr_assert_eq(vs_mysql__stats(s, &st), 0);
+	cr_expect_eq(st.committed, 1000);
+	cr_expect_eq(st.batches, 3);
+	cr_expect_eq(st.refused, 0);
+	vs_cdr_store__close(s);
+}
+
+/* IDs that jump inside a pipelined execution: the batch goes again, one
+ * CDR at a time, and every stream still finds its CDR. */
+Test(store_mysql, pipelined_ids_jump)
+{
+	struct vs_mysql_opts o = fresh_db("pipejump");
+	struct vs_cdr_store *s;
+	MYSQL *m;
+
+	o.batch_rows = 400;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	m = peek();
+	run(m, "CREATE TRIGGER jump BEFORE INSERT ON cdr FOR EACH ROW IF "
+	       "NEW.call_id = 'p150' THEN SET NEW.ID = 100000; END IF");
+	insert_range(s, 0, 300);
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	cr_expect_eq(qint(m, "SELECT ID FROM cdr WHERE call_id = 'p150'"),
+		     100000);
+	mysql_close(m);
+	expect_linked(300);
+	vs_cdr_store__close(s);
+}
+
+/* The server refuses a pipelined execution (a trigger fails it): the
+ * batch is held, nothing of it is stored, and once the cause is gone it
+ * is committed whole, once. */
+Test(store_mysql, pipelined_refusal_holds_batch)
+{
+	struct vs_mysql_opts o = fresh_db("piperef");
+	struct vs_mysql_stats st;
+	struct vs_cdr_store *s;
+	MYSQL *m;
+
+	o.batch_rows = 400;
+	o.retry_min_ms = 50;
+	o.retry_max_ms = 50;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	m = peek();
+	run(m, "CREATE TRIGGER boom BEFORE INSERT ON cdr FOR EACH ROW IF "
+	       "NEW.call_id = 'p50' THEN SIGNAL SQLSTATE '45000' SET "
+	       "MESSAGE_TEXT = 'refused by test'; END IF");
+	insert_range(s, 0, 150);
+	cr_expect_eq(vs_cdr_store__flush(s), -EAGAIN);
+	cr_expect_eq(count_rows(), 0);
+	run(m, "DROP TRIGGER boom");
+	mysql_close(m);
+	usleep(60000);
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	expect_linked(150);
+	cr_assert_eq(vs_mysql__stats(s, &st), 0);
+	cr_expect_eq(st.committed, 150);
+	cr_expect_eq(st.batches, 1);
 	vs_cdr_store__close(s);
 }
 

@@ -3,16 +3,21 @@
  * memory and sent, when the batch is full or on flush, in one transaction
  * as two prepared INSERTs executed with array binding (the binary bulk
  * protocol, COM_STMT_BULK_EXECUTE): one round trip per table and one log
- * sync per batch, and the server parses no values. The batch is kept until
- * its COMMIT is acknowledged, so a batch lost with the connection is sent
- * again; a marker row (vs_writer) written in the same transaction tells,
- * after a reconnect, whether a COMMIT whose answer was lost did happen, so
- * nothing is stored twice. Contract: store_mysql.h and docs/mariadb.md. */
+ * sync per batch, and the server parses no values. While the batch fills,
+ * its rows already go to the server in the open transaction, a quarter of
+ * a batch at a time, without waiting for the answer (pipe_run), so that
+ * the server inserts while the caller converts the next CDRs. The batch
+ * is kept until its COMMIT is acknowledged, so a batch lost with the
+ * connection is sent again; a marker row (vs_writer) written in the same
+ * transaction tells, after a reconnect, whether a COMMIT whose answer was
+ * lost did happen, so nothing is stored twice. Contract: store_mysql.h and
+ * docs/mariadb.md. */
 #include <errno.h>
 #include <mariadb/errmsg.h>
 #include <mariadb/mysql.h>
 #include <mariadb/mysqld_error.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,7 @@
 
 #include "cdr/schema.h"
 #include "cdr/store_mysql.h"
+#include "core/addr.h"
 #include "core/hash.h"
 #include "core/log.h"
 
@@ -33,20 +39,37 @@
 #define LOG_EVERY_US (30ull * 1000000)	/* "still down" at most this often */
 #define LOCK_WAIT_S 10			/* innodb_lock_wait_timeout */
 #define CALLID_LEN sizeof(((struct vs_cdr *)0)->call_id)
+#define CHUNK_MIN 16		/* pipelined executions: rows at least, */
+#define CHUNK_MAX 256		/* at most, and a quarter of a batch between */
+#define ASYNC_STACK (256u << 10) /* libmariadb's non-blocking calls run here */
+#define ADDR_CACHE 64		/* addresses kept formatted (a power of 2) */
+#define DAY_US (86400ull * 1000000)
+#define MAX_TIME_US (253402300799ull * 1000000 + 999999) /* 9999-12-31 */
 
 /* One parameter of a prepared INSERT for every row of the batch
  * (column-wise array binding): its values, indicators and, for strings,
  * lengths, offsets into the text arena and the pointers made from them
  * just before sending (the arena may move while the batch fills). */
 struct param {
-	enum enum_field_types type;	/* LONGLONG, DOUBLE or STRING */
+	enum enum_field_types type;	/* LONGLONG, DOUBLE, DATETIME, STRING */
 	char *block;			/* every array below, one allocation */
 	int64_t *i;
 	double *d;
-	char **ptr;
+	MYSQL_TIME *tm;
+	char **ptr;			/* STRING, DATETIME: what is bound */
 	unsigned long *len;
 	uint32_t *off;
 	char *ind;			/* STMT_INDICATOR_NONE or _NULL */
+};
+
+/* An array execution sent but not answered yet (libmariadb's non-blocking
+ * API): rows from..from+n-1 of t; t is NULL when none is in flight. */
+struct flight {
+	struct table *t;
+	unsigned from, n;
+	int status;			/* MYSQL_WAIT_* it waits for, 0: done */
+	int ret;			/* mysql_stmt_execute's result once done */
+	uint64_t deadline_us;
 };
 
 /* One table's rows in the batch and its prepared INSERT. */
@@ -78,10 +101,26 @@ struct mysql_store {
 	uint64_t *id_hash;		/* per row, when check_exists_callid */
 	char (*ids)[CALLID_LEN];
 	int in_doubt;			/* a send failed: it may have committed */
+	/* The batch's transaction, opened while it fills (pipe_run): txn
+	 * when begun with its marker; rows of cdr before `sent` and of
+	 * cdr_rtp before `rtp_sent` are inserted in it; one execution may
+	 * be in flight. slow: this batch goes one CDR at a time. */
+	int txn, slow;
+	unsigned sent, rtp_sent, chunk;
+	struct flight fly;
 	uint64_t writer, batch_no;	/* the marker: vs_writer row */
 	/* Back-off while down, or after the server refused a batch. */
 	uint64_t next_try_us, down_since_us, last_log_us;
 	unsigned backoff_ms, attempts;
+	/* Conversion caches: the date of one day (DATETIME columns) and
+	 * addresses already formatted, which repeat across CDRs. */
+	uint64_t day;
+	MYSQL_TIME day_tm;
+	struct addr_text {
+		struct vs_addr a;
+		uint8_t len;		/* 0: empty slot */
+		char s[VS_ADDR_STRLEN];
+	} addrs[ADDR_CACHE];
 	struct vs_mysql_stats st;
 };
 
@@ -157,6 +196,9 @@ static void copy_utf8(char *d, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, k;
 
+	while (i < n && u[i] < 0x80) /* ASCII, the usual case: as is */
+		i++;
+	memcpy(d, s, i);
 	while (i < n) {
 		k = utf8_seq(u + i, n - i);
 		if (k) {
@@ -176,9 +218,10 @@ static enum enum_field_types param_type(enum vs_col_kind k)
 	case VS_COL_DOUBLE:
 	case VS_COL_SINCE_CALL:
 		return MYSQL_TYPE_DOUBLE;
+	case VS_COL_DATETIME:
+		return MYSQL_TYPE_DATETIME;
 	case VS_COL_STR:
 	case VS_COL_ADDR:
-	case VS_COL_DATETIME:
 	case VS_COL_HANGUP:
 	case VS_COL_END:
 		return MYSQL_TYPE_STRING;
@@ -196,12 +239,22 @@ static int param_alloc(struct param *p, unsigned cap, unsigned keep)
 
 	vsz = p->type == MYSQL_TYPE_STRING ?
 		      sizeof(char *) + sizeof(unsigned long) + sizeof(uint32_t) :
+	      p->type == MYSQL_TYPE_DATETIME ?
+		      sizeof(MYSQL_TIME) + sizeof(char *) :
 		      sizeof(int64_t);
 	b = malloc(n * (vsz + 1));
 	if (!b)
 		return -ENOMEM;
 	q.block = b;
-	if (p->type == MYSQL_TYPE_STRING) {
+	if (p->type == MYSQL_TYPE_DATETIME) {
+		/* Bound as an array of pointers (libmariadb's rule for
+		 * types without a fixed packed length). */
+		q.tm = (MYSQL_TIME *)b;
+		q.ptr = (char **)(q.tm + n);
+		q.ind = (char *)(q.ptr + n);
+		if (keep)
+			memcpy(q.tm, p->tm, keep * sizeof(*q.tm));
+	} else if (p->type == MYSQL_TYPE_STRING) {
 		q.ptr = (char **)b;
 		q.len = (unsigned long *)(b + n * sizeof(char *));
 		q.off = (uint32_t *)(q.len + n);
@@ -314,11 +367,136 @@ static void put_value(struct mysql_store *s, struct param *p, unsigned r,
 	}
 }
 
+static void put_int(struct mysql_store *s, struct param *p, unsigned r,
+		    int64_t v)
+{
+	p->ind[r] = STMT_INDICATOR_NONE;
+	p->i[r] = v;
+	s->bytes += 9;
+}
+
+/* Text known to be ASCII (addresses): no UTF-8 check. */
+static void put_ascii(struct mysql_store *s, struct param *p, unsigned r,
+		      const char *t, size_t n)
+{
+	memcpy(s->text + s->text_len, t, n);
+	p->ind[r] = STMT_INDICATOR_NONE;
+	p->off[r] = (uint32_t)s->text_len;
+	p->len[r] = n;
+	s->text_len += n;
+	s->bytes += 4 + n;
+}
+
+/* An address as text, formatted once and then taken from the cache. */
+static void put_addr(struct mysql_store *s, struct param *p, unsigned r,
+		     const struct vs_addr *a)
+{
+	uint64_t h = vs_hash_bytes(a->b, sizeof(a->b), 0);
+	struct addr_text *e = &s->addrs[h & (ADDR_CACHE - 1)];
+
+	if (!e->len || !vs_addr_eq(&e->a, a)) {
+		vs_addr_str(a, e->s, sizeof(e->s));
+		e->a = *a;
+		e->len = (uint8_t)strlen(e->s);
+	}
+	put_ascii(s, p, r, e->s, e->len);
+}
+
+/* Microseconds since the epoch as a DATETIME(6) in UTC: the same value as
+ * vs_cdr_time__format's text (NULL for 0 and past year 9999), without
+ * formatting it; gmtime_r only when the day changes. */
+static void put_datetime(struct mysql_store *s, struct param *p, unsigned r,
+			 uint64_t us)
+{
+	uint64_t day = us / DAY_US, sec = us % DAY_US / 1000000;
+	MYSQL_TIME *t = &p->tm[r];
+	time_t midnight;
+	struct tm tm;
+
+	if (!us || us > MAX_TIME_US) {
+		p->ind[r] = STMT_INDICATOR_NULL;
+		s->bytes += 1;
+		return;
+	}
+	if (day != s->day || !s->day_tm.year) {
+		midnight = (time_t)(day * 86400);
+		if (!gmtime_r(&midnight, &tm)) {
+			p->ind[r] = STMT_INDICATOR_NULL;
+			s->bytes += 1;
+			return;
+		}
+		memset(&s->day_tm, 0, sizeof(s->day_tm));
+		s->day_tm.year = (unsigned)tm.tm_year + 1900;
+		s->day_tm.month = (unsigned)tm.tm_mon + 1;
+		s->day_tm.day = (unsigned)tm.tm_mday;
+		s->day_tm.time_type = MYSQL_TIMESTAMP_DATETIME;
+		s->day = day;
+	}
+	*t = s->day_tm;
+	t->hour = (unsigned)(sec / 3600);
+	t->minute = (unsigned)(sec / 60 % 60);
+	t->second = (unsigned)(sec % 60);
+	t->second_part = (unsigned long)(us % 1000000);
+	p->ind[r] = STMT_INDICATOR_NONE;
+	s->bytes += 12;
+}
+
+/* Row r of p gets column col of the struct at base (the CDR c, or one of
+ * its legs when c is NULL). The common kinds are read here directly; the
+ * others (and so the meaning of every value) come from cdr/schema.c. */
+static void put_column(struct mysql_store *s, struct param *p, unsigned r,
+		       const struct vs_cdr_column *col, const void *base,
+		       const struct vs_cdr *c)
+{
+	const void *f = (const char *)base + col->off;
+	struct vs_sql_value v;
+
+	switch (col->kind) {
+	case VS_COL_INT:
+		put_int(s, p, r, *(const int *)f);
+		return;
+	case VS_COL_U8:
+		put_int(s, p, r, *(const uint8_t *)f);
+		return;
+	case VS_COL_U16:
+		put_int(s, p, r, *(const uint16_t *)f);
+		return;
+	case VS_COL_U32:
+		put_int(s, p, r, *(const uint32_t *)f);
+		return;
+	case VS_COL_U64:
+	case VS_COL_I64:
+		put_int(s, p, r, *(const int64_t *)f);
+		return;
+	case VS_COL_ADDR:
+		put_addr(s, p, r, f);
+		return;
+	case VS_COL_DATETIME:
+		put_datetime(s, p, r, *(const uint64_t *)f);
+		return;
+	case VS_COL_DOUBLE:
+		v.type = VS_SQL_DOUBLE;
+		v.d = *(const double *)f;
+		break;
+	case VS_COL_STR:
+		v.type = VS_SQL_TEXT;
+		v.s = f;
+		v.len = strnlen(f, col->len);
+		break;
+	default:
+		if (c)
+			vs_cdr_column__value(col, c, &v);
+		else
+			vs_rtp_column__value(col, base, &v);
+		break;
+	}
+	put_value(s, p, r, &v);
+}
+
 /* Adds c and its streams to the batch. 0 or -ENOMEM (nothing added). */
 static int batch_add(struct mysql_store *s, const struct vs_cdr *c)
 {
 	uint32_t n = c->streams ? c->n_streams : 0, k;
-	struct vs_sql_value v;
 	unsigned r, i;
 	uint32_t *o;
 
@@ -333,10 +511,8 @@ static int batch_add(struct mysql_store *s, const struct vs_cdr *c)
 	if (text_reserve(s, s->cdr.max_text + (size_t)n * s->rtp.max_text))
 		return -ENOMEM;
 	r = s->cdr.rows++;
-	for (i = 0; i < s->cdr.ncols; i++) {
-		vs_cdr_column__value(&vs_cdr_columns[i], c, &v);
-		put_value(s, &s->cdr.p[i], r, &v);
-	}
+	for (i = 0; i < s->cdr.ncols; i++)
+		put_column(s, &s->cdr.p[i], r, &vs_cdr_columns[i], c, c);
 	for (k = 0; k < n; k++) {
 		r = s->rtp.rows++;
 		s->owner[r] = s->cdr.rows - 1;
@@ -344,11 +520,9 @@ static int batch_add(struct mysql_store *s, const struct vs_cdr *c)
 		s->rtp.p[1].ind[r] = STMT_INDICATOR_NONE;
 		s->rtp.p[1].i[r] = k;
 		s->bytes += 18;
-		for (i = 0; i < s->rtp.ncols; i++) {
-			vs_rtp_column__value(&vs_rtp_columns[i], &c->streams[k],
-					     &v);
-			put_value(s, &s->rtp.p[2 + i], r, &v);
-		}
+		for (i = 0; i < s->rtp.ncols; i++)
+			put_column(s, &s->rtp.p[2 + i], r, &vs_rtp_columns[i],
+				   &c->streams[k], NULL);
 	}
 	return 0;
 }
@@ -372,6 +546,10 @@ static void bind_rows(struct mysql_store *s, struct table *t, unsigned from,
 				p->ptr[r] = s->text + p->off[r];
 			b->buffer = p->ptr + from;
 			b->length = p->len + from;
+		} else if (p->type == MYSQL_TYPE_DATETIME) {
+			for (r = from; r < from + n; r++)
+				p->ptr[r] = (char *)&p->tm[r];
+			b->buffer = p->ptr + from;
 		} else {
 			b->buffer = p->i + from;
 		}
@@ -422,6 +600,7 @@ static int connect_cause(unsigned e, const char **hint)
 static void set_options(struct mysql_store *s, MYSQL *m)
 {
 	unsigned t = s->o.timeout_s;
+	size_t stack = ASYNC_STACK;
 	my_bool off = 0;
 	char init[160];
 
@@ -436,10 +615,13 @@ static void set_options(struct mysql_store *s, MYSQL *m)
 	mysql_optionsv(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_optionsv(m, MYSQL_INIT_COMMAND, init);
+	/* For the executions that run while the batch fills (pipe_run); the
+	 * blocking calls work as before. */
+	mysql_optionsv(m, MYSQL_OPT_NONBLOCK, &stack);
 }
 
 /* A batch must fit in one packet of the server's max_allowed_packet. Also
- * reads the auto-increment step, for the IDs of a batch (batch_ids). */
+ * reads the auto-increment step, for the IDs of a batch (chunk_ids). */
 static void fit_packet(struct mysql_store *s)
 {
 	size_t room, pkt = 0;
@@ -494,9 +676,14 @@ static int db_connect(struct mysql_store *s, const char **cause, char *msg,
 	return 0;
 }
 
-/* Closes the connection and the statements prepared on it. */
+/* Closes the connection and the statements prepared on it; a transaction
+ * open on it is gone (rolled back by the server). Never called while an
+ * execution is in flight: every failure first ends it (fly_wait). */
 static void drop_db(struct mysql_store *s)
 {
+	s->txn = 0;
+	s->sent = s->rtp_sent = 0;
+	s->fly.t = NULL;
 	if (s->cdr.st)
 		mysql_stmt_close(s->cdr.st);
 	if (s->rtp.st)
@@ -631,7 +818,8 @@ static void batch_reset(struct mysql_store *s)
 {
 	s->cdr.rows = s->rtp.rows = 0;
 	s->text_len = s->bytes = 0;
-	s->in_doubt = 0;
+	s->in_doubt = s->txn = s->slow = 0;
+	s->sent = s->rtp_sent = 0;
 	s->batch_no++;
 }
 
@@ -698,13 +886,13 @@ static int execute(struct mysql_store *s, struct table *t, unsigned from,
 	return 0;
 }
 
-/* 1 when the cdr rows with IDs row_id[] hold the batch's Call-IDs in
- * order, 0 when not, or -errno. */
-static int ids_match(struct mysql_store *s)
+/* 1 when the cdr rows from..from+n-1, with IDs row_id[], hold the
+ * batch's Call-IDs in order, 0 when not, or -errno. */
+static int ids_match(struct mysql_store *s, unsigned from, unsigned n)
 {
 	struct param *p = &s->cdr.p[s->call_id_col];
 	unsigned long *len;
-	unsigned r = 0, n = s->cdr.rows;
+	unsigned r = from, end = from + n;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	char sql[128];
@@ -712,75 +900,204 @@ static int ids_match(struct mysql_store *s)
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT call_id FROM cdr WHERE ID BETWEEN %llu AND %llu "
-		 "ORDER BY ID", (unsigned long long)s->row_id[0],
-		 (unsigned long long)s->row_id[n - 1]);
+		 "ORDER BY ID", (unsigned long long)s->row_id[from],
+		 (unsigned long long)s->row_id[end - 1]);
 	err = exec(s, sql);
 	res = err ? NULL : mysql_store_result(s->db);
 	if (!res)
 		return err ? err : -EIO;
 	while (ok && (row = mysql_fetch_row(res))) {
 		len = mysql_fetch_lengths(res);
-		ok = r < n && row[0] && len[0] == p->len[r] &&
+		ok = r < end && row[0] && len[0] == p->len[r] &&
 		     !memcmp(row[0], s->text + p->off[r], len[0]);
 		r++;
 	}
 	mysql_free_result(res);
-	return ok && r == n;
+	return ok && r == end;
 }
 
-/* The ID of every CDR of the batch, for cdr_rtp.cdr_ID. One array
- * execution gets its first ID only; the others follow by the
- * auto-increment step when no other writer took IDs in between, which
- * InnoDB does not promise for array executions (nor with
- * innodb_autoinc_lock_mode = 2). So the Call-IDs are read back by ID: if
- * they differ, 1 is returned and the caller sends the CDRs one by one. */
-static int batch_ids(struct mysql_store *s)
+/* Rows of cdr_rtp that belong to the CDRs before row `upto` of cdr (rows
+ * from rtp_sent on are looked at: those before are inserted). */
+static unsigned rtp_upto(const struct mysql_store *s, unsigned upto)
+{
+	unsigned r = s->rtp_sent;
+
+	while (r < s->rtp.rows && s->owner[r] < upto)
+		r++;
+	return r;
+}
+
+/* The ID of cdr rows from..from+n-1, just inserted in one array
+ * execution, for cdr_rtp.cdr_ID. That execution reports its first ID
+ * only; the others follow by the auto-increment step when no other writer
+ * took IDs in between, which InnoDB does not promise for array executions
+ * (nor with innodb_autoinc_lock_mode = 2). So when streams need them the
+ * Call-IDs are read back by ID: if they differ, 1 is returned and the
+ * batch goes again, one CDR at a time. */
+static int chunk_ids(struct mysql_store *s, unsigned from, unsigned n)
 {
 	uint64_t first = mysql_stmt_insert_id(s->cdr.st);
 	unsigned r;
 	int ok;
 
-	for (r = 0; r < s->cdr.rows; r++)
-		s->row_id[r] = first + r * s->autoinc_step;
-	if (!s->rtp.rows)
-		return 0; /* nobody needs them */
-	ok = ids_match(s);
+	for (r = 0; r < n; r++)
+		s->row_id[from + r] = first + r * s->autoinc_step;
+	if (rtp_upto(s, from + n) == s->rtp_sent)
+		return 0; /* no stream needs them */
+	ok = ids_match(s, from, n);
 	return ok < 0 ? ok : !ok;
 }
 
-/* The CDRs one by one, each with its own ID. */
-static int insert_one_by_one(struct mysql_store *s)
+/* cdr_rtp.cdr_ID of rows from..from+n-1, from the IDs of their CDRs. */
+static void link_streams(struct mysql_store *s, unsigned from, unsigned n)
 {
 	unsigned r;
-	int err = 0;
 
-	for (r = 0; r < s->cdr.rows && !err; r++) {
-		err = execute(s, &s->cdr, r, 1, "insert cdr");
-		s->row_id[r] = mysql_stmt_insert_id(s->cdr.st);
-	}
-	return err;
+	for (r = from; r < from + n; r++)
+		s->rtp.p[0].i[r] = (int64_t)s->row_id[s->owner[r]];
 }
 
-/* Inserts the batch into both tables (in the open transaction). 1 when
- * the IDs of the array execution cannot be used (see batch_ids). */
-static int insert_rows(struct mysql_store *s, int one_by_one)
+/* --- pipelining: the server inserts while the batch fills ------------------- */
+
+static void fly_deadline(struct mysql_store *s)
 {
-	struct param *id = &s->rtp.p[0];
-	unsigned r;
+	struct flight *f = &s->fly;
+	uint64_t ms = f->status & MYSQL_WAIT_TIMEOUT ?
+			      mysql_get_timeout_value_ms(s->db) :
+			      (uint64_t)s->o.timeout_s * 1000;
+
+	f->deadline_us = now_us() + ms * 1000;
+}
+
+/* Sends rows from..from+n-1 of t and returns without waiting for the
+ * answer (mysql_stmt_execute_start builds the whole packet first, so the
+ * arrays may grow afterwards). fly_wait collects the answer. */
+static int fly_start(struct mysql_store *s, struct table *t, unsigned from,
+		     unsigned n)
+{
+	unsigned size = n;
+
+	bind_rows(s, t, from, n);
+	if (mysql_stmt_attr_set(t->st, STMT_ATTR_ARRAY_SIZE, &size) ||
+	    mysql_stmt_bind_param(t->st, t->bind))
+		return stmt_fail(s, t->st, "bind");
+	s->fly = (struct flight){ .t = t, .from = from, .n = n };
+	s->fly.status = mysql_stmt_execute_start(&s->fly.ret, t->st);
+	fly_deadline(s);
+	return 0;
+}
+
+/* MYSQL_WAIT_* bits that poll found ready; 0 when none. */
+static int fly_ready(const struct flight *f, const struct pollfd *pf)
+{
+	int r = 0;
+
+	if (pf->revents & (POLLERR | POLLHUP | POLLNVAL))
+		return f->status & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE);
+	if (pf->revents & POLLIN)
+		r |= MYSQL_WAIT_READ;
+	if (pf->revents & POLLOUT)
+		r |= MYSQL_WAIT_WRITE;
+	if (pf->revents & POLLPRI)
+		r |= MYSQL_WAIT_EXCEPT;
+	return r;
+}
+
+/* The answer to the execution in flight: 0 (rows in), -EINPROGRESS (not
+ * there yet and !block), or -errno as stmt_fail. A silent server fails it
+ * after timeout_s, as a blocking call would. */
+static int fly_wait(struct mysql_store *s, int block)
+{
+	struct flight *f = &s->fly;
+	struct pollfd pf;
+	uint64_t t;
+	int n, ready, ms;
+
+	while (f->status) {
+		pf.fd = mysql_get_socket(s->db);
+		pf.events = (f->status & MYSQL_WAIT_READ ? POLLIN : 0) |
+			    (f->status & MYSQL_WAIT_WRITE ? POLLOUT : 0) |
+			    (f->status & MYSQL_WAIT_EXCEPT ? POLLPRI : 0);
+		t = now_us();
+		ms = !block || t >= f->deadline_us ?
+			     0 :
+			     (int)((f->deadline_us - t + 999) / 1000);
+		n = poll(&pf, 1, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		ready = n > 0 ? fly_ready(f, &pf) : 0;
+		if (!ready && now_us() < f->deadline_us) {
+			if (block)
+				continue; /* a wake for nothing */
+			return -EINPROGRESS;
+		}
+		f->status = mysql_stmt_execute_cont(&f->ret, f->t->st,
+						    ready ? ready :
+							    MYSQL_WAIT_TIMEOUT);
+		fly_deadline(s);
+	}
+	if (!f->ret) {
+		f->t = NULL;
+		return 0;
+	}
+	n = stmt_fail(s, f->t->st, f->t == &s->cdr ? "insert cdr" :
+						   "insert cdr_rtp");
+	f->t = NULL;
+	return n;
+}
+
+/* The execution in flight is answered: its rows are in. */
+static int fly_done(struct mysql_store *s, const struct flight *f)
+{
+	if (f->t == &s->rtp) {
+		s->rtp_sent = f->from + f->n;
+		return 0;
+	}
+	s->sent = f->from + f->n;
+	return chunk_ids(s, f->from, f->n);
+}
+
+/* Moves the open transaction on: collects the execution in flight, then
+ * starts the next one: the streams of the CDRs inserted so far, else the
+ * CDRs waiting (all of them with `all`, else only once `chunk` wait).
+ * One execution at a time is in flight on a connection. With block it
+ * waits for each and returns once all that was due is in; without, it
+ * returns as soon as one is in flight. 0, 1 (the IDs cannot be used: send
+ * the batch one CDR at a time), or -errno. */
+static int pipe_run(struct mysql_store *s, int block, int all)
+{
+	struct flight f;
+	unsigned upto, n;
 	int err;
 
-	if (one_by_one)
-		err = insert_one_by_one(s);
-	else
-		err = execute(s, &s->cdr, 0, s->cdr.rows, "insert cdr");
-	if (!err && !one_by_one)
-		err = batch_ids(s);
-	if (err || !s->rtp.rows)
-		return err;
-	for (r = 0; r < s->rtp.rows; r++)
-		id->i[r] = (int64_t)s->row_id[s->owner[r]];
-	return execute(s, &s->rtp, 0, s->rtp.rows, "insert cdr_rtp");
+	for (;;) {
+		if (s->fly.t) {
+			f = s->fly;
+			err = fly_wait(s, block);
+			if (err == -EINPROGRESS)
+				return 0;
+			if (!err)
+				err = fly_done(s, &f);
+			if (err)
+				return err;
+		}
+		upto = rtp_upto(s, s->sent);
+		n = s->cdr.rows - s->sent;
+		if (upto > s->rtp_sent) {
+			link_streams(s, s->rtp_sent, upto - s->rtp_sent);
+			err = fly_start(s, &s->rtp, s->rtp_sent,
+					upto - s->rtp_sent);
+		} else if (n && (all || n >= s->chunk)) {
+			err = fly_start(s, &s->cdr, s->sent, n);
+		} else {
+			return 0;
+		}
+		if (err || (!block && s->fly.status))
+			return err;
+	}
 }
+
+/* --- the transaction ---------------------------------------------------------- */
 
 /* After a reconnect: 1 when the held batch did commit before the
  * connection died (the marker says so), 0 when not, or -errno. FOR UPDATE
@@ -798,42 +1115,83 @@ static int committed_already(struct mysql_store *s)
 	return err ? err : (uint64_t)v == s->batch_no;
 }
 
-/* BEGIN, marker first (see committed_already), rows, COMMIT. */
-static int run_batch(struct mysql_store *s, int one_by_one)
+/* START TRANSACTION, then the marker first (see committed_already). For a
+ * batch in doubt, *done = 1 when it turns out committed already. */
+static int begin(struct mysql_store *s, int *done)
 {
 	char mark[192];
-	int err, done = 0;
+	int err;
 
+	*done = 0;
 	err = prepare_all(s);
 	if (!err)
 		err = exec(s, "START TRANSACTION");
-	if (!err && s->in_doubt) {
-		done = committed_already(s);
-		err = done < 0 ? done : 0;
-		if (!err)
-			s->in_doubt = 0; /* the old transaction is over */
+	if (err)
+		return err;
+	s->txn = 1;
+	if (s->in_doubt) {
+		*done = committed_already(s);
+		if (*done)
+			return *done < 0 ? *done : 0;
+		s->in_doubt = 0; /* the old transaction is over */
 	}
-	if (!err && !done) {
-		snprintf(mark, sizeof(mark),
-			 "INSERT INTO vs_writer (writer, batch, updated) VALUES "
-			 "(%llu, %llu, NOW(6)) ON DUPLICATE KEY UPDATE batch = "
-			 "VALUES(batch), updated = VALUES(updated)",
-			 (unsigned long long)s->writer,
-			 (unsigned long long)s->batch_no);
-		err = exec(s, mark);
-	}
-	if (!err && !done)
-		err = insert_rows(s, one_by_one);
-	if (err == 1) {
+	snprintf(mark, sizeof(mark),
+		 "INSERT INTO vs_writer (writer, batch, updated) VALUES "
+		 "(%llu, %llu, NOW(6)) ON DUPLICATE KEY UPDATE batch = "
+		 "VALUES(batch), updated = VALUES(updated)",
+		 (unsigned long long)s->writer, (unsigned long long)s->batch_no);
+	return exec(s, mark);
+}
+
+/* Ends the open transaction without committing: the batch is held and sent
+ * again from its first row. */
+static void rollback(struct mysql_store *s)
+{
+	if (s->db && s->txn)
 		mysql_query(s->db, "ROLLBACK");
-		return run_batch(s, 1);
+	s->txn = 0;
+	s->sent = s->rtp_sent = 0;
+}
+
+/* The CDRs one at a time, each with its own ID, then their streams. */
+static int insert_slow(struct mysql_store *s)
+{
+	unsigned r;
+	int err = 0;
+
+	for (r = 0; r < s->cdr.rows && !err; r++) {
+		err = execute(s, &s->cdr, r, 1, "insert cdr");
+		s->row_id[r] = mysql_stmt_insert_id(s->cdr.st);
+	}
+	if (err || !s->rtp.rows)
+		return err;
+	link_streams(s, 0, s->rtp.rows);
+	return execute(s, &s->rtp, 0, s->rtp.rows, "insert cdr_rtp");
+}
+
+/* Finishes the batch: the rows not inserted yet (all of them when no
+ * transaction is open), then COMMIT. 1 when a batch in doubt was
+ * committed already, 0, or -errno. */
+static int run_batch(struct mysql_store *s)
+{
+	int err = 0, done = 0;
+
+	if (!s->txn)
+		err = begin(s, &done);
+	if (!err && !done)
+		err = s->slow ? insert_slow(s) : pipe_run(s, 1, 1);
+	if (err == 1) {
+		rollback(s);
+		s->slow = 1;
+		return run_batch(s);
 	}
 	if (!err)
 		err = exec(s, "COMMIT");
 	if (err == -EAGAIN)
 		s->in_doubt = 1; /* maybe the COMMIT got there */
-	else if (err && s->db)
-		mysql_query(s->db, "ROLLBACK");
+	else if (err)
+		rollback(s);
+	s->txn = 0;
 	return err ? err : done;
 }
 
@@ -849,7 +1207,7 @@ static int send_batch(struct mysql_store *s)
 		return ensure_up(s); /* which sends the batch once connected */
 	if (now_us() < s->next_try_us)
 		return -EAGAIN;
-	err = run_batch(s, 0);
+	err = run_batch(s);
 	if (err < 0) {
 		if (s->db) /* refused by the server: do not hammer it */
 			s->next_try_us = now_us() +
@@ -868,6 +1226,53 @@ static int send_batch(struct mysql_store *s)
 	return 0;
 }
 
+/* A pipelined step failed (pipe_run's err): the batch is held, and sent
+ * again, one CDR at a time when its IDs could not be used. */
+static void pipe_fail(struct mysql_store *s, int err)
+{
+	rollback(s);
+	if (err == 1)
+		s->slow = 1;
+	else if (s->db) /* refused by the server: do not hammer it */
+		s->next_try_us = now_us() + (uint64_t)s->o.retry_max_ms * 1000;
+}
+
+/* After an insert: opens the batch's transaction and keeps it moving
+ * without waiting (pipe_run), so that the server inserts rows while the
+ * caller adds more. A failure leaves the batch held, as a failed send
+ * does; flush sends it again from its first row. */
+static void pipe_step(struct mysql_store *s)
+{
+	int err = 0, done;
+
+	if (!s->chunk || !s->db || s->in_doubt || s->slow)
+		return;
+	if (s->fly.t ? s->cdr.rows % 4 : s->cdr.rows - s->sent < s->chunk)
+		return; /* look for an answer every 4 rows */
+	if (now_us() < s->next_try_us)
+		return;
+	if (!s->txn)
+		err = begin(s, &done);
+	if (!err)
+		err = pipe_run(s, 0, 0);
+	if (err)
+		pipe_fail(s, err);
+}
+
+/* Before any other statement on the link: no execution in flight. 0 or
+ * -EAGAIN. */
+static int pipe_drain(struct mysql_store *s)
+{
+	int err;
+
+	if (!s->fly.t)
+		return 0;
+	err = pipe_run(s, 1, 0);
+	if (err)
+		pipe_fail(s, err);
+	return err ? -EAGAIN : 0;
+}
+
 /* --- check_exists_callid ---------------------------------------------------- */
 
 /* 1 when the Call-ID waits in the batch or is in table cdr, 0, -EAGAIN. */
@@ -884,6 +1289,8 @@ static int callid_exists(struct mysql_store *s, const struct vs_cdr *c,
 		if (s->id_hash[i] == h && !strncmp(s->ids[i], c->call_id, n) &&
 		    !s->ids[i][n])
 			return 1;
+	if (pipe_drain(s))
+		return -EAGAIN;
 	p = sql + sprintf(sql, "SELECT EXISTS (SELECT 1 FROM cdr WHERE "
 			       "call_id = ");
 	p = put_text(p, c->call_id, n);
@@ -927,6 +1334,8 @@ static int mysql_insert(struct vs_cdr_store *base, const struct vs_cdr *c)
 	}
 	if (batch_full(s))
 		send_batch(s); /* on failure the batch is held: still ours */
+	else
+		pipe_step(s);
 	return 0;
 refused:
 	s->st.refused++;
@@ -1180,6 +1589,9 @@ static int alloc_batch(struct mysql_store *s)
 	for (i = 0; i < vs_cdr_n_columns; i++)
 		if (!strcmp(vs_cdr_columns[i].name, "call_id"))
 			s->call_id_col = i;
+	/* Executions while the batch fills: a quarter of it, within limits;
+	 * small batches go whole. */
+	s->chunk = n / 4 < CHUNK_MIN ? 0 : n / 4 > CHUNK_MAX ? CHUNK_MAX : n / 4;
 	/* The longest CDR row: its text and 9 bytes per other value. */
 	s->max_row = s->cdr.max_text + 9 * vs_cdr_n_columns;
 	if (!s->base.check_exists_callid)
@@ -1255,7 +1667,7 @@ int vs_mysql_sensors__upsert(struct vs_cdr_store *base,
 
 	if (!base || base->ops != &mysql_ops || !si || !si->id_sensor)
 		return -EINVAL;
-	if (ensure_up(s))
+	if (ensure_up(s) || pipe_drain(s))
 		return -EAGAIN;
 	p = sql + sprintf(sql, "INSERT INTO sensors (id_sensor, name, address, "
 			       "version, mode, connected_since, last_seen, "

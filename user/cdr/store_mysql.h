@@ -14,6 +14,8 @@
  *                   batch at most) and re-sends it, after checking it did not
  *                   commit, when the database is back. Call flush() again
  *                   later; do not insert those CDRs again.
+ * A batch's rows may go to the server before flush, in a transaction left
+ * open between calls (pipelining); only its COMMIT acknowledges them.
  * One thread uses a store at a time. No call blocks longer than the
  * connect/read/write timeouts; while the database is down calls return at
  * once until the back-off delay has passed. */
