@@ -113,7 +113,15 @@ struct {
 	__type(value, struct vs_scratch);
 } scratch SEC(".maps");
 
-/* afxdp mode: one AF_XDP socket per RX queue. */
+/* afxdp mode: one AF_XDP socket per RX queue of every interface, at the
+ * slot xsk_slots gives for (ifindex, queue). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VS_XSK_IF_MAX);
+	__type(key, __u32);
+	__type(value, struct vs_xsk_slot);
+} xsk_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
 	__uint(max_entries, VS_XSK_MAX);

@@ -20,6 +20,16 @@ char LICENSE[] SEC("license") = "GPL";
  * cost per frame low; the reader also polls with a short timeout. */
 #define WAKE_BYTES (256u << 10)
 
+/* SIP (and fragments, which are mostly large SIP) wakes the reader at
+ * once: the SDP in a 200 OK must reach the media map before the RTP that
+ * follows it reaches XDP, and the reader's 10 ms poll is far longer than
+ * that gap. SIP is a few frames per call, so the wakeups cost little. */
+static __always_inline int wakes_now(int v)
+{
+	return v == VS_KCNT_sip || v == VS_KCNT_fragment ||
+	       v == VS_KCNT_frag_unknown;
+}
+
 static __always_inline int port_bit(const struct vs_port_bits *pb, __be16 p)
 {
 	__u16 h = bpf_ntohs(p);
@@ -209,7 +219,7 @@ static __always_inline __u32 bound_len(__u32 len)
 }
 
 /* Copies the scratch record to this CPU's ring. 1 or -1. */
-static __always_inline int ring_out(struct vs_scratch *s, __u32 cap)
+static __always_inline int ring_out(struct vs_scratch *s, __u32 cap, int v)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	void *rb = bpf_map_lookup_elem(&rings, &cpu);
@@ -217,7 +227,8 @@ static __always_inline int ring_out(struct vs_scratch *s, __u32 cap)
 
 	if (!rb)
 		return -1;
-	flags = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= WAKE_BYTES ?
+	flags = wakes_now(v) ||
+			bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= WAKE_BYTES ?
 			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	cap = bound_len(cap);
 	return bpf_ringbuf_output(rb, s, sizeof(s->h) + cap, flags) ? -1 : 1;
@@ -254,7 +265,7 @@ static __always_inline int deliver_xdp(struct xdp_md *ctx, int v)
 	cap = bound_len(cap);
 	if (bpf_xdp_load_bytes(ctx, 0, s->data, cap))
 		return -1;
-	return ring_out(s, cap);
+	return ring_out(s, cap, v);
 }
 
 SEC("xdp")
@@ -286,6 +297,19 @@ static __always_inline void xsk_meta(struct xdp_md *ctx, int v)
 	m->reason = v;
 }
 
+/* To the AF_XDP socket of this interface's RX queue; XDP_DROP when the
+ * interface or queue has none (the frame is then counted as lost). */
+static __always_inline long xsk_redirect(struct xdp_md *ctx, int v)
+{
+	__u32 ifi = ctx->ingress_ifindex, q = ctx->rx_queue_index;
+	struct vs_xsk_slot *sl = bpf_map_lookup_elem(&xsk_slots, &ifi);
+
+	if (!sl || q >= sl->n)
+		return XDP_DROP;
+	xsk_meta(ctx, v);
+	return bpf_redirect_map(&xsks, sl->base + q, XDP_DROP);
+}
+
 SEC("xdp")
 int vs_xdp_xsk(struct xdp_md *ctx)
 {
@@ -296,8 +320,7 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	long act = XDP_DROP;
 
 	if (is_pass(v)) {
-		xsk_meta(ctx, v);
-		act = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_DROP);
+		act = xsk_redirect(ctx, v);
 		dv = act == XDP_REDIRECT ? 1 : -1;
 	}
 	count(k, v, dv);
@@ -316,7 +339,7 @@ static __always_inline int deliver_tc(struct __sk_buff *skb, int v)
 	cap = bound_len(cap);
 	if (bpf_skb_load_bytes(skb, 0, s->data, cap))
 		return -1;
-	return ring_out(s, cap);
+	return ring_out(s, cap, v);
 }
 
 SEC("tc")

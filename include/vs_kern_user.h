@@ -18,14 +18,17 @@
 #define VS_SNAP_MAX 4096
 #define VS_SNAP_DEFAULT 2048
 
-/* Ring buffer bytes per CPU (a power of two, multiple of the page size). */
+/* Ring buffer bytes per CPU (a power of two, multiple of the page size):
+ * the default of the `ringbuffer` key (MB), and the size of the template
+ * the outer `rings` map is declared with. */
 #define VS_RING_BYTES (4u << 20)
 
 /* Entries of the tables userspace fills. */
 #define VS_MEDIA_MAX 262144 /* live RTP/RTCP endpoints */
 #define VS_FRAG_MAX 16384   /* fragmented datagrams being followed */
 #define VS_IPFILTER_MAX 1024
-#define VS_XSK_MAX 64	    /* RX queues served in afxdp mode */
+#define VS_XSK_MAX 256	    /* AF_XDP sockets (RX queues, all interfaces) */
+#define VS_XSK_IF_MAX 32    /* interfaces in afxdp mode */
 
 enum vs_kdir {
 	VS_DIR_IN = 0,	/* seen by XDP on receive */
@@ -53,6 +56,14 @@ struct vs_xsk_meta {
 	__u64 ts_ns;  /* bpf_ktime_get_ns() when seen */
 	__u32 magic;  /* VS_XSK_MAGIC */
 	__u32 reason; /* enum vs_kcnt that passed it */
+};
+
+/* afxdp mode: value of the xsk_slots map (key: ifindex). Queue q of that
+ * interface has its AF_XDP socket at xsks[base + q], q < n, so several
+ * interfaces share one XSKMAP without their queue ids colliding. */
+struct vs_xsk_slot {
+	__u32 base; /* xsks key of queue 0 */
+	__u32 n;    /* RX queues with a socket */
 };
 
 /* Key of the media map (a live RTP/RTCP endpoint announced in SDP) and of

@@ -23,7 +23,8 @@
 # env: BENCH_CALLS (200), BENCH_NOISE (10), BENCH_MEDIA_S (4),
 #      BENCH_ROUNDS (2), BENCH_NOISE_PPS (200000),
 #      BENCH_RATES ("50000 100000 200000"), BENCH_RATE_S (3),
-#      BENCH_PERF=0 (no perf profile of CPU 0: no split of the kernel time).
+#      BENCH_PERF=0 (no perf profile of CPU 0: no split of the kernel time),
+#      BENCH_CONF (a line added to the sensor's config, e.g. ringbuffer = 16).
 set -u
 if [ -z "${VSB_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "capture bench: skipped (needs root)"; exit 0; }

@@ -86,6 +86,7 @@ sensor_start() {
 	spooldir = $work/spool-$name
 	savesip = no
 	savertp = no
+	${BENCH_CONF:-}
 	CONF
 	chrt -f 20 taskset -c 1 "$bin/voxsense" -c "$work/$name.conf" --stats \
 		--cdr-json "$work/$name.json" 2>"$work/$name.log" &

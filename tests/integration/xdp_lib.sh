@@ -8,8 +8,10 @@
 # vxs-<pid> (the sender side). Everything is torn down in a trap: sensor
 # process, named namespace, links, XDP/TC attachments, pins.
 #
-# Gives: xdp_setup, sensor_start CONF, sensor_stop, send PCAP [tcpreplay
-# args], kcount DIR NAME (from the last --stats), conf_base, need_kernel_capture.
+# Gives: xdp_setup, xdp_add_pair (a second veth pair), sensor_start CONF,
+# sensor_stop, send PCAP [tcpreplay args], send2 (on the second pair),
+# kcount DIR NAME (from the last --stats), conf_base, need_kernel_capture,
+# promisc_of DEV, pad_frames IN OUT LEN.
 if [ -z "${VXS_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "   skip: needs root (network namespaces, BPF)"; exit 77; }
 	command -v unshare >/dev/null || { echo "   skip: unshare absent"; exit 77; }
@@ -20,6 +22,8 @@ fi
 VXS_NS=vxs-$$
 VXS_S=vxs$$s # sensor end (this namespace)
 VXS_P=vxs$$p # sender end (in $VXS_NS)
+VXS_S2=vxs$$t # second pair (xdp_add_pair)
+VXS_P2=vxs$$q
 SENSOR_PID=
 
 xdp_teardown() {
@@ -28,6 +32,7 @@ xdp_teardown() {
 		wait "$SENSOR_PID" 2>/dev/null
 	fi
 	ip link del "$VXS_S" 2>/dev/null
+	ip link del "$VXS_S2" 2>/dev/null
 	ip netns del "$VXS_NS" 2>/dev/null
 	rm -rf /sys/fs/bpf/voxsense 2>/dev/null
 	rm -rf "$TMP"
@@ -54,6 +59,50 @@ xdp_setup() {
 	ip link set "$VXS_S" up
 	ip -n "$VXS_NS" link set "$VXS_P" up
 	ip -n "$VXS_NS" link set lo up
+}
+
+# A second veth pair into the same sender namespace: $VXS_S2 / $VXS_P2.
+xdp_add_pair() {
+	ip link add "$VXS_S2" type veth peer name "$VXS_P2" || skip "no second veth"
+	ip link set "$VXS_P2" netns "$VXS_NS"
+	ip link set "$VXS_S2" up
+	ip -n "$VXS_NS" link set "$VXS_P2" up
+}
+
+# promisc_of DEV: 1 while IFF_PROMISC (0x100) is set on DEV, else 0.
+promisc_of() {
+	echo $(( $(cat /sys/class/net/"$1"/flags) >> 8 & 1 ))
+}
+
+# pad_frames IN OUT LEN: every frame of pcap IN padded to LEN bytes with
+# an Ethernet trailer (IP and UDP lengths unchanged, so it parses the same).
+pad_frames() {
+	python3 - "$@" <<-'PY'
+	import struct, sys
+	src, dst, n = open(sys.argv[1], "rb"), open(sys.argv[2], "wb"), int(sys.argv[3])
+	dst.write(src.read(24))
+	while (h := src.read(16)):
+	    s, us, cap, orig = struct.unpack("<IIII", h)
+	    d = src.read(cap)
+	    d += bytes(max(0, n - len(d)))
+	    dst.write(struct.pack("<IIII", s, us, len(d), len(d)) + d)
+	PY
+}
+
+# caplens DIR: "records max_caplen truncated" over the per-call pcaps in
+# DIR (truncated: caplen < original length).
+caplens() {
+	find "$1" -name '*.pcap' -print0 | xargs -0 -r python3 -c '
+import struct, sys
+n = mx = tr = 0
+for f in sys.argv[1:]:
+    b = open(f, "rb").read()
+    o = 24
+    while o + 16 <= len(b):
+        cap, orig = struct.unpack_from("<II", b, o + 8)
+        n += 1; mx = max(mx, cap); tr += cap < orig
+        o += 16 + cap
+print(n, mx, tr)'
 }
 
 conf_base() { # extra lines on stdin are appended
@@ -108,6 +157,14 @@ send() {
 	shift
 	ip netns exec "$VXS_NS" tcpreplay -q -i "$VXS_P" "$@" "$f" >/dev/null 2>&1 ||
 		fail "tcpreplay $f"
+}
+
+# send2 PCAP [args]: the same on the second pair.
+send2() {
+	local f=$1
+	shift
+	ip netns exec "$VXS_NS" tcpreplay -q -i "$VXS_P2" "$@" "$f" >/dev/null 2>&1 ||
+		fail "tcpreplay $f on $VXS_P2"
 }
 
 # send_egress PCAP [args]: the sensor's host sends (TC egress sees it).

@@ -1,44 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* capture/afxdp: one AF_XDP socket (with its own UMEM) per RX queue. Frames
- * the XDP program redirects land in the UMEM; we read the RX ring, hand
- * each frame on, and give the buffer back through the fill ring. */
+/* capture/afxdp: one AF_XDP socket (with its own UMEM) per RX queue of
+ * each interface. Frames the XDP program redirects land in the UMEM; the
+ * reader (afxdp_rx.c) hands each on and gives its chunk back through the
+ * fill ring. */
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <linux/bpf.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <xdp/xsk.h>
 
-#include "capture/afxdp.h"
+#include "capture/afxdp_int.h"
 #include "core/log.h"
 
-#define NFRAMES 2048 /* per queue */
-#define FRAME XSK_UMEM__DEFAULT_FRAME_SIZE
-#define BATCH 64
-
-struct vs_xsk {
-	struct xsk_umem *umem;
-	struct xsk_socket *sock;
-	struct xsk_ring_prod fill;
-	struct xsk_ring_cons comp;
-	struct xsk_ring_cons rx;
-	struct xsk_ring_prod tx; /* unused, required by the API */
-	uint8_t *buf;
-	int zerocopy;
-};
-
-struct vs_afxdp {
-	int n;
-	uint64_t frames;
-	uint64_t no_meta; /* frames timestamped in userspace */
-	struct vs_xsk q[];
-};
+/* Ethernet header and two VLAN tags on top of the MTU. */
+#define L2_MAX 22
 
 /* RX queues of the interface, from sysfs (1 when unknown). */
 static int rx_queues(const char *dev)
@@ -58,59 +37,82 @@ static int rx_queues(const char *dev)
 	return n ? n : 1;
 }
 
+/* A chunk holds the kernel's headroom (our metadata lives there) and one
+ * whole frame: 2 KiB up to an MTU of about 1750, 4 KiB above. A frame
+ * larger than the chunk is dropped by the kernel (afxdp.rx_dropped). */
+static uint32_t chunk_for(const char *dev)
+{
+	char path[64];
+	unsigned mtu = 1500;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", dev);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%u", &mtu) != 1)
+			mtu = 1500;
+		fclose(f);
+	}
+	if (mtu + L2_MAX + XDP_PACKET_HEADROOM <= 2048)
+		return 2048;
+	if (mtu + L2_MAX + XDP_PACKET_HEADROOM > 4096)
+		vs_warn("%s: MTU %u: frames above %u bytes cannot be "
+			"captured in afxdp mode", dev, mtu,
+			4096 - XDP_PACKET_HEADROOM);
+	return 4096;
+}
+
 static int fill_all(struct vs_xsk *x)
 {
 	__u32 idx;
 
-	if (xsk_ring_prod__reserve(&x->fill, NFRAMES, &idx) != NFRAMES)
+	if (xsk_ring_prod__reserve(&x->fill, x->nframes, &idx) != x->nframes)
 		return -ENOMEM;
-	for (__u32 i = 0; i < NFRAMES; i++)
-		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = (__u64)i * FRAME;
-	xsk_ring_prod__submit(&x->fill, NFRAMES);
+	for (__u32 i = 0; i < x->nframes; i++)
+		*xsk_ring_prod__fill_addr(&x->fill, idx + i) =
+			(__u64)i * x->chunk;
+	xsk_ring_prod__submit(&x->fill, x->nframes);
 	return 0;
 }
 
-/* Zero-copy first; copy mode when the driver cannot. */
-static int open_queue(struct vs_xsk *x, const char *dev, __u32 q, int xsks)
+/* Zero-copy first; copy mode when the driver cannot. need_wakeup: a
+ * zero-copy driver that ran out of fill entries stops polling the fill
+ * ring until we kick it (afxdp_rx.c), instead of spinning on it. */
+static int open_queue(struct vs_xsk *x, const char *dev, __u32 q)
 {
 	struct xsk_umem_config uc = {
-		.fill_size = NFRAMES,
-		.comp_size = NFRAMES,
-		.frame_size = FRAME,
+		.fill_size = x->nframes,
+		.comp_size = 64,
+		.frame_size = x->chunk,
 		.frame_headroom = XSK_UMEM__DEFAULT_FRAME_HEADROOM,
 	};
 	struct xsk_socket_config sc = {
-		.rx_size = NFRAMES,
+		.rx_size = x->nframes,
 		.tx_size = 64,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_ZEROCOPY,
+		.bind_flags = XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP,
 	};
-	int err, fd;
+	size_t len = (size_t)x->nframes * x->chunk;
+	int err;
 
-	x->buf = mmap(NULL, (size_t)NFRAMES * FRAME, PROT_READ | PROT_WRITE,
+	x->buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (x->buf == MAP_FAILED) {
 		x->buf = NULL;
 		return -errno;
 	}
-	err = xsk_umem__create(&x->umem, x->buf, (__u64)NFRAMES * FRAME,
-			       &x->fill, &x->comp, &uc);
+	err = xsk_umem__create(&x->umem, x->buf, len, &x->fill, &x->comp,
+			       &uc);
 	if (err)
 		return err;
 	err = xsk_socket__create(&x->sock, dev, q, x->umem, &x->rx, &x->tx, &sc);
 	x->zerocopy = !err;
 	if (err) {
-		sc.bind_flags = XDP_COPY;
+		sc.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
 		err = xsk_socket__create(&x->sock, dev, q, x->umem, &x->rx,
 					 &x->tx, &sc);
 	}
-	if (err)
-		return err;
-	err = fill_all(x);
-	if (err)
-		return err;
-	fd = xsk_socket__fd(x->sock);
-	return bpf_map_update_elem(xsks, &q, &fd, 0) ? -errno : 0;
+	return err ? err : fill_all(x);
 }
 
 static void close_queue(struct vs_xsk *x)
@@ -120,34 +122,67 @@ static void close_queue(struct vs_xsk *x)
 	if (x->umem)
 		xsk_umem__delete(x->umem);
 	if (x->buf)
-		munmap(x->buf, (size_t)NFRAMES * FRAME);
+		munmap(x->buf, (size_t)x->nframes * x->chunk);
 }
 
-struct vs_afxdp *vs_afxdp__open(int ifindex, int xsks_fd)
+/* Every RX queue of one interface, registered from slot a->n on. */
+static int open_if(struct vs_afxdp *a, const struct vs_afxdp_opts *o,
+		   int ifindex)
 {
+	struct vs_xsk_slot sl = { .base = (__u32)a->n };
 	char dev[IF_NAMESIZE];
-	struct vs_afxdp *a;
-	int n, err = 0;
+	int n, fd, err = 0;
+	uint32_t chunk;
 
 	if (!if_indextoname((unsigned)ifindex, dev))
-		return NULL;
+		return -errno;
 	n = rx_queues(dev);
-	if (n > VS_XSK_MAX)
-		n = VS_XSK_MAX;
-	a = calloc(1, sizeof(*a) + (size_t)n * sizeof(a->q[0]));
+	if (a->n + n > VS_XSK_MAX) {
+		vs_err("%s: %d RX queues: more than %d AF_XDP sockets in all",
+		       dev, n, VS_XSK_MAX);
+		return -E2BIG;
+	}
+	chunk = chunk_for(dev);
+	for (int q = 0; q < n && !err; q++) {
+		struct vs_xsk *x = &a->q[a->n++];
+
+		x->ifindex = ifindex;
+		x->nframes = o->frames;
+		x->chunk = chunk;
+		err = open_queue(x, dev, (__u32)q);
+		fd = err ? -1 : xsk_socket__fd(x->sock);
+		if (!err && bpf_map_update_elem(o->xsks_fd, &(__u32){ sl.base + q },
+						&fd, 0))
+			err = -errno;
+		if (err)
+			vs_err("%s: AF_XDP socket on queue %d: %s", dev, q,
+			       strerror(-err));
+	}
+	sl.n = (__u32)n;
+	if (!err && bpf_map_update_elem(o->slots_fd, &ifindex, &sl, 0))
+		err = -errno;
+	if (!err)
+		vs_info("%s: %d AF_XDP socket(s), %s, %u frames of %u bytes "
+			"per queue", dev, n,
+			a->q[sl.base].zerocopy ? "zero-copy" : "copy mode",
+			o->frames, chunk);
+	return err;
+}
+
+struct vs_afxdp *vs_afxdp__open(const struct vs_afxdp_opts *o)
+{
+	struct vs_afxdp *a = calloc(1, sizeof(*a));
+	int err = 0;
+
 	if (!a)
 		return NULL;
-	for (; a->n < n && !err; a->n++)
-		err = open_queue(&a->q[a->n], dev, (__u32)a->n, xsks_fd);
+	for (int i = 0; i < o->n_if && !err; i++)
+		err = open_if(a, o, o->ifindex[i]);
 	if (err) {
-		vs_err("%s: AF_XDP socket on queue %d: %s", dev, a->n - 1,
-		       strerror(-err));
 		vs_afxdp__close(a);
 		errno = -err;
 		return NULL;
 	}
-	vs_info("%s: %d AF_XDP socket(s), %s", dev, n,
-		a->q[0].zerocopy ? "zero-copy" : "copy mode");
 	return a;
 }
 
@@ -158,104 +193,4 @@ void vs_afxdp__close(struct vs_afxdp *a)
 	for (int i = 0; i < a->n; i++)
 		close_queue(&a->q[i]);
 	free(a);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000 + (uint64_t)t.tv_nsec;
-}
-
-/* The XDP program's metadata just before the frame, if it wrote one. */
-static uint64_t frame_ts(struct vs_afxdp *a, uint8_t *data, uint64_t addr)
-{
-	struct vs_xsk_meta *m = (void *)(data - sizeof(*m));
-	uint64_t ts;
-
-	if ((addr % FRAME) < sizeof(*m) || m->magic != VS_XSK_MAGIC) {
-		a->no_meta++;
-		return mono_ns();
-	}
-	ts = m->ts_ns;
-	m->magic = 0; /* the buffer is reused: never read it twice */
-	return ts;
-}
-
-static int rx_queue(struct vs_afxdp *a, struct vs_xsk *x, vs_afxdp_fn fn,
-		    void *ctx)
-{
-	__u32 idx, fidx, n = xsk_ring_cons__peek(&x->rx, BATCH, &idx);
-	int rc = 0;
-
-	if (!n)
-		return 0;
-	for (__u32 i = 0; i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx + i);
-		uint8_t *data = xsk_umem__get_data(x->buf, d->addr);
-
-		a->frames++;
-		if (!rc)
-			rc = fn(ctx, frame_ts(a, data, d->addr), data, d->len);
-	}
-	/* Every buffer read goes back to the kernel. */
-	while (xsk_ring_prod__reserve(&x->fill, n, &fidx) != n)
-		;
-	for (__u32 i = 0; i < n; i++) {
-		__u64 addr = xsk_ring_cons__rx_desc(&x->rx, idx + i)->addr;
-
-		*xsk_ring_prod__fill_addr(&x->fill, fidx + i) =
-			addr - addr % FRAME;
-	}
-	xsk_ring_prod__submit(&x->fill, n);
-	xsk_ring_cons__release(&x->rx, n);
-	return rc ? rc : (int)n;
-}
-
-int vs_afxdp__poll(struct vs_afxdp *a, int timeout_ms, vs_afxdp_fn fn,
-		   void *ctx)
-{
-	struct pollfd pfd[VS_XSK_MAX];
-	int total = 0, rc;
-
-	for (int i = 0; i < a->n; i++)
-		pfd[i] = (struct pollfd){ .fd = xsk_socket__fd(a->q[i].sock),
-					  .events = POLLIN };
-	if (poll(pfd, (nfds_t)a->n, timeout_ms) < 0)
-		return -errno;
-	for (int i = 0; i < a->n; i++) {
-		while ((rc = rx_queue(a, &a->q[i], fn, ctx)) > 0)
-			total += rc;
-		if (rc < 0)
-			return rc;
-	}
-	return total;
-}
-
-void vs_afxdp__print_stats(const struct vs_afxdp *a, FILE *out)
-{
-	struct xdp_statistics s, sum = { 0 };
-	socklen_t len;
-
-	for (int i = 0; i < a->n; i++) {
-		len = sizeof(s);
-		if (getsockopt(xsk_socket__fd(a->q[i].sock), SOL_XDP,
-			       XDP_STATISTICS, &s, &len))
-			continue;
-		sum.rx_dropped += s.rx_dropped;
-		sum.rx_invalid_descs += s.rx_invalid_descs;
-		sum.rx_ring_full += s.rx_ring_full;
-		sum.rx_fill_ring_empty_descs += s.rx_fill_ring_empty_descs;
-	}
-	fprintf(out, "afxdp.frames %llu\n", (unsigned long long)a->frames);
-	fprintf(out, "afxdp.no_meta %llu\n", (unsigned long long)a->no_meta);
-	fprintf(out, "afxdp.rx_dropped %llu\n",
-		(unsigned long long)sum.rx_dropped);
-	fprintf(out, "afxdp.rx_ring_full %llu\n",
-		(unsigned long long)sum.rx_ring_full);
-	fprintf(out, "afxdp.rx_fill_empty %llu\n",
-		(unsigned long long)sum.rx_fill_ring_empty_descs);
-	fprintf(out, "afxdp.rx_invalid %llu\n",
-		(unsigned long long)sum.rx_invalid_descs);
 }

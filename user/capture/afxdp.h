@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* capture/afxdp: AF_XDP sockets for capture_mode = afxdp, one per RX queue
- * of the interface, registered in the program's XSKMAP (key: queue id).
- * Zero-copy where the driver supports it, copy mode otherwise. */
+ * of every interface, registered in the program's XSKMAP at the slot that
+ * xsk_slots gives the interface (so queue 0 of eth0 and queue 0 of eth1
+ * do not collide). Zero-copy where the driver supports it, copy mode
+ * otherwise. The reader merges the sockets' frames by timestamp. */
 #ifndef VS_CAPTURE_AFXDP_H
 #define VS_CAPTURE_AFXDP_H
 
@@ -12,18 +14,27 @@
 
 struct vs_afxdp;
 
+struct vs_afxdp_opts {
+	const int *ifindex; /* interfaces, at most VS_XSK_IF_MAX */
+	int n_if;
+	int xsks_fd;	 /* the program's XSKMAP */
+	int slots_fd;	 /* its xsk_slots map (ifindex -> first slot) */
+	uint32_t frames; /* UMEM frames per RX queue, a power of two */
+};
+
 /* One received frame; ts_ns is CLOCK_MONOTONIC (from the XDP metadata, or
  * read at receive when the driver kept none). */
-typedef int (*vs_afxdp_fn)(void *ctx, uint64_t ts_ns, const uint8_t *data,
-			   uint32_t len);
+typedef int (*vs_afxdp_fn)(void *ctx, uint64_t ts_ns, int ifindex,
+			   const uint8_t *data, uint32_t len);
 
-/* Sockets on every RX queue of ifindex, inserted into xsks_fd. NULL with
- * errno, cause logged. */
-struct vs_afxdp *vs_afxdp__open(int ifindex, int xsks_fd);
+/* Sockets on every RX queue of every interface. NULL with errno, cause
+ * logged. */
+struct vs_afxdp *vs_afxdp__open(const struct vs_afxdp_opts *o);
 void vs_afxdp__close(struct vs_afxdp *a);
 
-/* Waits up to timeout_ms, then delivers what arrived. Count delivered, or
- * the first non-zero fn result, or -errno. */
+/* Waits up to timeout_ms, then delivers what arrived, oldest first across
+ * the sockets. Count delivered, or the first non-zero fn result, or
+ * -errno. */
 int vs_afxdp__poll(struct vs_afxdp *a, int timeout_ms, vs_afxdp_fn fn,
 		   void *ctx);
 

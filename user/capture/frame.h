@@ -14,6 +14,7 @@ struct vs_frame {
 	uint64_t ts_us;      /* capture time, microseconds since the epoch */
 	uint16_t linktype;   /* DLT_* of data (DLT_EN10MB, DLT_LINUX_SLL, ...) */
 	uint16_t id_sensor;  /* sensor that captured it; 0 = this process */
+	uint32_t ifindex;    /* interface captured on (live); 0 = unknown */
 };
 
 /* A sink for frames: returns 0, or a negative errno to stop the source. */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* capture/live: choose the mode, attach, poll, detach. */
 #include <errno.h>
+#include <net/if.h>
 #include <pcap/dlt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capture/live_int.h"
 #include "core/log.h"
@@ -19,7 +21,52 @@
 #define XSK_GATHER_US 1000
 #define XSK_GATHER_BELOW 256
 
+/* afxdp: UMEM frames per RX queue for each MB of `ringbuffer`, and at
+ * most this many. A chunk holds one frame however short, so a 4 MB copy
+ * ring holds about 16 k G.711 records: the default gives afxdp the same
+ * 80 ms of backlog at 200 k frames/s. With 8 k frames (40 ms) the reader
+ * still lost frames in some runs of the bench at that rate. */
+#define XSK_FRAMES_PER_MB 4096
+#define XSK_FRAMES_MAX 131072
+
 static const char *const mode_names[] = { "copy", "afxdp", "pcap" };
+
+static uint32_t pow2_up(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v && p < (1u << 31))
+		p <<= 1;
+	return p;
+}
+
+/* `ringbuffer` (MB) as the bytes of one per-CPU ring: the kernel wants a
+ * power of two (a page multiple follows, as it is at least 1 MB). */
+static uint32_t ring_bytes(const struct vs_conf *c)
+{
+	uint32_t mb = c->cap.ringbuffer_mb ? c->cap.ringbuffer_mb : 4;
+	uint32_t p = pow2_up(mb);
+
+	if (p != mb)
+		vs_info("ringbuffer = %u: ring buffers are a power of two; "
+			"using %u MB per CPU", mb, p);
+	return p << 20;
+}
+
+static uint32_t xsk_frames(const struct vs_conf *c)
+{
+	uint32_t mb = c->cap.ringbuffer_mb ? c->cap.ringbuffer_mb : 4;
+	uint32_t n = pow2_up(mb * XSK_FRAMES_PER_MB);
+
+	return n > XSK_FRAMES_MAX ? XSK_FRAMES_MAX : n;
+}
+
+static uint32_t snaplen(const struct vs_live *l)
+{
+	uint32_t s = l->o.conf->cap.snaplen;
+
+	return s && s < VS_SNAP_MAX ? s : VS_SNAP_DEFAULT;
+}
 
 uint64_t vs_live__now_us(struct vs_live *l)
 {
@@ -52,8 +99,9 @@ static uint64_t mono_to_us(const struct vs_live *l, uint64_t ns)
 	return (uint64_t)((int64_t)ns + l->mono_to_real_ns) / 1000;
 }
 
-static int deliver(struct vs_live *l, uint64_t ts_ns, const uint8_t *data,
-		   uint32_t caplen, uint32_t origlen, int dir)
+static int deliver(struct vs_live *l, uint64_t ts_ns, int ifindex,
+		   const uint8_t *data, uint32_t caplen, uint32_t origlen,
+		   int dir)
 {
 	struct vs_frame f = {
 		.data = data,
@@ -62,6 +110,7 @@ static int deliver(struct vs_live *l, uint64_t ts_ns, const uint8_t *data,
 		.ts_us = mono_to_us(l, ts_ns),
 		.linktype = DLT_EN10MB,
 		.id_sensor = l->o.conf->id_sensor,
+		.ifindex = (uint32_t)ifindex,
 	};
 
 	l->st.frames++;
@@ -76,13 +125,19 @@ static int deliver(struct vs_live *l, uint64_t ts_ns, const uint8_t *data,
 static int on_record(void *ctx, const struct vs_ring_hdr *h,
 		     const uint8_t *frame)
 {
-	return deliver(ctx, h->ts_ns, frame, h->caplen, h->origlen, h->dir);
+	return deliver(ctx, h->ts_ns, (int)h->ifindex, frame, h->caplen,
+		       h->origlen, h->dir);
 }
 
-static int on_xsk(void *ctx, uint64_t ts_ns, const uint8_t *data,
-		  uint32_t len)
+/* AF_XDP hands over whole frames: snaplen applies here. */
+static int on_xsk(void *ctx, uint64_t ts_ns, int ifindex,
+		  const uint8_t *data, uint32_t len)
 {
-	return deliver(ctx, ts_ns, data, len, len, VS_DIR_IN);
+	struct vs_live *l = ctx;
+	uint32_t cap = snaplen(l);
+
+	return deliver(l, ts_ns, ifindex, data, len < cap ? len : cap, len,
+		       VS_DIR_IN);
 }
 
 /* Loads the programs and opens the readers of the mode. -errno. */
@@ -93,26 +148,69 @@ static int open_bpf(struct vs_live *l)
 		.ifindex = l->ifindex,
 		.n_if = l->n_if,
 		.afxdp = l->mode == VS_CAPTURE_AFXDP,
+		.snaplen = snaplen(l),
 	};
 	int fds[VS_RING_SET_MAX];
 
-	if (xo.afxdp && l->n_if != 1) {
-		vs_err("capture_mode = afxdp takes one interface, not %d",
-		       l->n_if);
+	if (xo.afxdp && l->n_if > VS_XSK_IF_MAX) {
+		vs_err("capture_mode = afxdp takes at most %d interfaces, "
+		       "not %d", VS_XSK_IF_MAX, l->n_if);
 		return -EINVAL;
 	}
+	if (!xo.afxdp)
+		xo.ring_bytes = ring_bytes(l->o.conf);
 	l->xdp = vs_xdp__open(&xo);
 	if (!l->xdp)
 		return -errno;
 	if (xo.afxdp) {
-		l->xsk = vs_afxdp__open(l->ifindex[0], vs_xdp__xsks_fd(l->xdp));
+		struct vs_afxdp_opts ao = {
+			.ifindex = l->ifindex,
+			.n_if = l->n_if,
+			.xsks_fd = vs_xdp__xsks_fd(l->xdp),
+			.slots_fd = vs_xdp__xsk_slots_fd(l->xdp),
+			.frames = xsk_frames(l->o.conf),
+		};
+
+		l->xsk = vs_afxdp__open(&ao);
 		return l->xsk ? 0 : -errno;
 	}
 	for (int i = 0; i < vs_xdp__nrings(l->xdp); i++)
 		fds[i] = vs_xdp__ring_fd(l->xdp, i);
 	l->rings = vs_ring_set__new(fds, vs_xdp__nrings(l->xdp),
-				    VS_RING_BYTES);
+				    vs_xdp__ring_bytes(l->xdp));
 	return l->rings ? 0 : -errno;
+}
+
+/* Promiscuous mode suits a dedicated interface only: the configured mode
+ * is afxdp or pcap (copy runs on a PBX host, and keeps this when it falls
+ * back to libpcap) and the interfaces are named, not `any`. */
+static int want_promisc(const struct vs_conf *c)
+{
+	return c->cap.promisc && strcmp(c->interface, "any") &&
+	       (c->capture_mode == VS_CAPTURE_AFXDP ||
+		c->capture_mode == VS_CAPTURE_PCAP);
+}
+
+/* afxdp: the packet sockets that hold promiscuous mode (pcap mode: libpcap
+ * does it). One log line per interface: XDP mode and promiscuous state. */
+static void setup_ifs(struct vs_live *l)
+{
+	char dev[IF_NAMESIZE], how[128];
+
+	for (int i = 0; i < l->n_if; i++) {
+		if (l->promisc && l->mode == VS_CAPTURE_AFXDP)
+			l->promisc_fd[i] = vs_live__promisc_on(l->ifindex[i]);
+		if (!if_indextoname((unsigned)l->ifindex[i], dev))
+			snprintf(dev, sizeof(dev), "if%d", l->ifindex[i]);
+		if (l->xdp)
+			vs_xdp__if_mode(l->xdp, l->ifindex[i], how,
+					sizeof(how));
+		else
+			snprintf(how, sizeof(how), "libpcap");
+		vs_info("%s: %s, promiscuous %s", dev, how,
+			l->promisc && (l->mode == VS_CAPTURE_PCAP ||
+				       l->promisc_fd[i] >= 0) ? "on" : "off");
+	}
 }
 
 static void close_bpf(struct vs_live *l)
@@ -134,6 +232,9 @@ struct vs_live *vs_live__open(const struct vs_live_opts *o)
 		return NULL;
 	l->o = *o;
 	l->mode = o->conf->capture_mode;
+	l->promisc = want_promisc(o->conf);
+	for (int i = 0; i < VS_XDP_MAX_IF; i++)
+		l->promisc_fd[i] = -1;
 	vs_live__now_us(l);
 	err = vs_live__interfaces(o->conf->interface, l->ifindex,
 				  VS_XDP_MAX_IF, &l->n_if);
@@ -156,6 +257,7 @@ struct vs_live *vs_live__open(const struct vs_live_opts *o)
 		if (err)
 			goto fail;
 	}
+	setup_ifs(l);
 	vs_info("live capture on %s in %s mode", o->conf->interface,
 		mode_names[l->mode]);
 	return l;
@@ -222,6 +324,9 @@ void vs_live__close(struct vs_live *l)
 		return;
 	close_bpf(l);
 	vs_live__close_pcap(l);
+	for (int i = 0; i < VS_XDP_MAX_IF; i++)
+		if (l->promisc_fd[i] >= 0)
+			close(l->promisc_fd[i]);
 	free(l);
 }
 

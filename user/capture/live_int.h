@@ -34,6 +34,9 @@ struct vs_live {
 	struct vs_afxdp *xsk;	   /* afxdp */
 	pcap_t *pcap[VS_XDP_MAX_IF]; /* pcap */
 	pcap_t *pcap_cur;	   /* the handle being dispatched */
+	int pcap_cur_if;	   /* its ifindex */
+	int promisc;		   /* promiscuous mode wanted (dedicated) */
+	int promisc_fd[VS_XDP_MAX_IF]; /* packet sockets holding it, or -1 */
 	int64_t mono_to_real_ns;   /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	uint64_t last_idle_us;
 	struct vs_live_stats st;
@@ -43,6 +46,11 @@ int vs_live__open_pcap(struct vs_live *l);
 int vs_live__run_pcap(struct vs_live *l);
 void vs_live__close_pcap(struct vs_live *l);
 void vs_live__pcap_stats(struct vs_live *l);
+
+/* Promiscuous mode on ifindex for as long as the returned packet socket
+ * is open (the kernel takes it back when it closes, crash included).
+ * The fd, or -errno (logged). */
+int vs_live__promisc_on(int ifindex);
 
 /* Wall clock in µs; refreshes mono_to_real_ns. */
 uint64_t vs_live__now_us(struct vs_live *l);

@@ -13,7 +13,6 @@
 #include "capture/live_int.h"
 #include "core/log.h"
 
-#define PCAP_BUFFER (32 << 20)
 #define PCAP_TIMEOUT_MS 10
 
 /* "port 5060 or portrange 5070-5080" from the sipport bitmap. */
@@ -67,8 +66,12 @@ char *vs_live__pcap_filter(const struct vs_conf *c)
 	return f;
 }
 
-static pcap_t *open_one(int ifindex, const char *filter)
+/* snaplen, ringbuffer (MB: the TPACKET_V3 ring of each interface) and
+ * promisc from the configuration. */
+static pcap_t *open_one(const struct vs_live *l, int ifindex,
+			const char *filter)
 {
+	const struct vs_conf_cap *cap = &l->o.conf->cap;
 	char errbuf[PCAP_ERRBUF_SIZE], name[IF_NAMESIZE];
 	struct bpf_program prog;
 	pcap_t *p;
@@ -80,10 +83,11 @@ static pcap_t *open_one(int ifindex, const char *filter)
 		vs_err("%s: %s", name, errbuf);
 		return NULL;
 	}
-	pcap_set_snaplen(p, VS_SNAP_DEFAULT);
-	pcap_set_promisc(p, 0);
+	pcap_set_snaplen(p, cap->snaplen ? (int)cap->snaplen : VS_SNAP_DEFAULT);
+	pcap_set_promisc(p, l->promisc);
 	pcap_set_timeout(p, PCAP_TIMEOUT_MS);
-	pcap_set_buffer_size(p, PCAP_BUFFER);
+	pcap_set_buffer_size(p, (int)((cap->ringbuffer_mb ?
+				       cap->ringbuffer_mb : 4) << 20));
 	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
 	if (pcap_activate(p) < 0 ||
 	    pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
@@ -111,7 +115,7 @@ int vs_live__open_pcap(struct vs_live *l)
 		return -ENOMEM;
 	vs_dbg("pcap filter: %s", filter);
 	for (int i = 0; i < l->n_if && !err; i++) {
-		l->pcap[i] = open_one(l->ifindex[i], filter);
+		l->pcap[i] = open_one(l, l->ifindex[i], filter);
 		if (!l->pcap[i])
 			err = -EIO;
 	}
@@ -132,6 +136,7 @@ static void on_pcap(u_char *ctx, const struct pcap_pkthdr *h,
 			 (uint64_t)h->ts.tv_usec,
 		.linktype = (uint16_t)pcap_datalink(p),
 		.id_sensor = l->o.conf->id_sensor,
+		.ifindex = (uint32_t)l->pcap_cur_if,
 	};
 
 	l->st.frames++;
@@ -145,6 +150,7 @@ static int dispatch_all(struct vs_live *l)
 {
 	for (int i = 0; i < l->n_if; i++) {
 		l->pcap_cur = l->pcap[i];
+		l->pcap_cur_if = l->ifindex[i];
 		if (pcap_dispatch(l->pcap[i], -1, on_pcap, (u_char *)l) ==
 		    PCAP_ERROR) {
 			vs_err("libpcap: %s", pcap_geterr(l->pcap[i]));

@@ -46,6 +46,9 @@ static int ring_map(struct vs_ring *r, int fd, uint32_t size, size_t page)
 	r->data = (const uint8_t *)p + page;
 	r->mask = size - 1;
 	r->cons = __atomic_load_n(r->cons_pos, __ATOMIC_ACQUIRE);
+	/* "Nothing read yet": head() loads the producer position first. A
+	 * ring consumed before (cons != 0) must not be read past it. */
+	r->prod = r->cons;
 	return 0;
 }
 

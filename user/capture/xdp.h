@@ -23,6 +23,8 @@ struct vs_xdp_opts {
 	int n_if;
 	int afxdp;	    /* 1: redirect to AF_XDP, no TC; 0: copy mode */
 	uint32_t snaplen;   /* 0 = VS_SNAP_DEFAULT */
+	uint32_t ring_bytes; /* per-CPU ring (copy): a power of two, a page
+			      * multiple; 0 = VS_RING_BYTES */
 	const char *pin_dir; /* NULL = VS_PIN_DIR */
 };
 
@@ -39,6 +41,15 @@ void vs_xdp__close(struct vs_xdp *x);
 int vs_xdp__nrings(const struct vs_xdp *x);
 int vs_xdp__ring_fd(const struct vs_xdp *x, int i);
 int vs_xdp__xsks_fd(const struct vs_xdp *x);
+/* afxdp: the ifindex -> struct vs_xsk_slot map. */
+int vs_xdp__xsk_slots_fd(const struct vs_xdp *x);
+/* Bytes of each ring buffer. */
+uint32_t vs_xdp__ring_bytes(const struct vs_xdp *x);
+
+/* How XDP went onto ifindex, for the log: "native XDP", "generic XDP
+ * (native refused: REASON)", or "no XDP" when it is not ours. Writes buf. */
+const char *vs_xdp__if_mode(const struct vs_xdp *x, int ifindex, char *buf,
+			    size_t len);
 
 /* A live RTP/RTCP endpoint (add = 1) or a dead one (add = 0): the
  * vs_media_fn of the call table. Failures are counted, not fatal. */

@@ -67,14 +67,13 @@ static int attach_xdp(struct vs_xdp_if *i, int prog_fd, const char *dev)
 
 	if (err)
 		return err;
+	/* The mode is logged once per interface by capture/live, with the
+	 * promiscuous state: see vs_xdp__if_mode(). */
 	err = bpf_xdp_attach(i->ifindex, prog_fd, flags, NULL);
 	if (err) {
-		vs_info("%s: native XDP refused (%s); using generic XDP", dev,
-			strerror(-err));
+		i->native_err = err;
 		flags = XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_SKB_MODE;
 		err = bpf_xdp_attach(i->ifindex, prog_fd, flags, NULL);
-	} else {
-		vs_info("%s: XDP attached in native (driver) mode", dev);
 	}
 	if (err) {
 		vs_err("%s: attaching XDP: %s", dev, strerror(-err));
@@ -170,4 +169,23 @@ void vs_xdp__detach_all(struct vs_xdp *x)
 		}
 	}
 	x->n_if = 0;
+}
+
+const char *vs_xdp__if_mode(const struct vs_xdp *x, int ifindex, char *buf,
+			    size_t len)
+{
+	for (int k = 0; k < x->n_if; k++) {
+		const struct vs_xdp_if *i = &x->ifs[k];
+
+		if (i->ifindex != ifindex || !i->xdp_flags)
+			continue;
+		if (i->xdp_flags & XDP_FLAGS_DRV_MODE)
+			snprintf(buf, len, "native XDP");
+		else
+			snprintf(buf, len, "generic XDP (native refused: %s)",
+				 strerror(-i->native_err));
+		return buf;
+	}
+	snprintf(buf, len, "no XDP");
+	return buf;
 }

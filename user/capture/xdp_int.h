@@ -18,6 +18,7 @@
 struct vs_xdp_if {
 	int ifindex;
 	uint32_t xdp_flags; /* mode attached with; 0 = not attached */
+	int native_err;	    /* why native mode was refused (-errno) */
 	int tc_on;	    /* egress filter attached */
 	int tc_made_hook;   /* we created the clsact qdisc */
 };
@@ -27,6 +28,7 @@ struct vs_xdp {
 	char pin_dir[PATH_MAX];
 	int afxdp;
 	int nrings;
+	uint32_t ring_bytes;
 	int ring_fds[VS_XDP_MAX_RINGS];
 	int n_if;
 	struct vs_xdp_if ifs[VS_XDP_MAX_IF];

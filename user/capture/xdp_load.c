@@ -42,7 +42,7 @@ static int make_rings(struct vs_xdp *x)
 	for (int i = 0; i < x->nrings; i++) {
 		snprintf(name, sizeof(name), "vs_ring%u", (unsigned)i & 0xff);
 		x->ring_fds[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0,
-						0, VS_RING_BYTES, NULL);
+						0, x->ring_bytes, NULL);
 		if (x->ring_fds[i] < 0) {
 			err = -errno;
 			vs_err("ring buffer %d: %s", i, strerror(-err));
@@ -70,6 +70,8 @@ static int load(struct vs_xdp *x)
 	bpf_program__set_autoload(s->progs.vs_tc_egress, !x->afxdp);
 	bpf_program__set_autoload(s->progs.vs_xdp_xsk, x->afxdp);
 	bpf_map__set_max_entries(s->maps.rings, ncpu);
+	/* The rings may differ from the template in size: the kernel
+	 * compares an inner ring buffer's type and flags, not its size. */
 	err = voxsense__load(s);
 	if (err)
 		return err;
@@ -86,6 +88,7 @@ struct vs_xdp *vs_xdp__open(const struct vs_xdp_opts *o)
 	for (int i = 0; i < VS_XDP_MAX_RINGS; i++)
 		x->ring_fds[i] = -1;
 	x->afxdp = o->afxdp;
+	x->ring_bytes = o->ring_bytes ? o->ring_bytes : VS_RING_BYTES;
 	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s",
 		 o->pin_dir ? o->pin_dir : VS_PIN_DIR);
 	libbpf_set_print(libbpf_log);
@@ -185,4 +188,14 @@ int vs_xdp__ring_fd(const struct vs_xdp *x, int i)
 int vs_xdp__xsks_fd(const struct vs_xdp *x)
 {
 	return bpf_map__fd(x->skel->maps.xsks);
+}
+
+int vs_xdp__xsk_slots_fd(const struct vs_xdp *x)
+{
+	return bpf_map__fd(x->skel->maps.xsk_slots);
+}
+
+uint32_t vs_xdp__ring_bytes(const struct vs_xdp *x)
+{
+	return x->ring_bytes;
 }

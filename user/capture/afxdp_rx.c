@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* capture/afxdp: the reader. Peeks a batch from every socket's RX ring,
+ * hands the frames on oldest first (a merge of the batches' heads by the
+ * XDP timestamp, so an INVITE on eth0 is not handed on after its 200 on
+ * eth1), then returns every chunk through the fill ring. */
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "capture/afxdp_int.h"
+#include "core/log.h"
+
+/* Frames peeked per socket and round; rounds per poll call, so that a
+ * flood still lets the caller run its idle work every few thousand. */
+#define BATCH 256
+#define ROUNDS 16
+
+struct head {
+	__u32 idx; /* RX ring index of the batch's first descriptor */
+	__u32 n;   /* descriptors in the batch */
+	__u32 i;   /* next one to hand on */
+	uint64_t ts;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000 + (uint64_t)t.tv_nsec;
+}
+
+static const struct xdp_desc *desc(struct vs_xsk *x, __u32 idx)
+{
+	return xsk_ring_cons__rx_desc(&x->rx, idx);
+}
+
+/* The XDP program's metadata just before the frame, if it wrote one. */
+static uint64_t frame_ts(struct vs_afxdp *a, struct vs_xsk *x, __u32 idx)
+{
+	const struct xdp_desc *d = desc(x, idx);
+	uint8_t *data = xsk_umem__get_data(x->buf, d->addr);
+	struct vs_xsk_meta *m = (void *)(data - sizeof(*m));
+	uint64_t ts;
+
+	if ((d->addr % x->chunk) < sizeof(*m) || m->magic != VS_XSK_MAGIC) {
+		a->no_meta++;
+		return mono_ns();
+	}
+	ts = m->ts_ns;
+	m->magic = 0; /* the chunk is reused: never read it twice */
+	return ts;
+}
+
+/* The batch's chunks back to the kernel. The fill ring is as large as the
+ * UMEM, so there is always room; a zero-copy driver that found it empty
+ * waits for a kick. */
+static void recycle(struct vs_afxdp *a, struct vs_xsk *x, struct head *h)
+{
+	__u32 fidx;
+
+	if (xsk_ring_prod__reserve(&x->fill, h->n, &fidx) != h->n)
+		return; /* impossible: the chunks would be lost */
+	for (__u32 i = 0; i < h->n; i++) {
+		__u64 addr = desc(x, h->idx + i)->addr;
+
+		*xsk_ring_prod__fill_addr(&x->fill, fidx + i) =
+			addr - addr % x->chunk;
+	}
+	xsk_ring_prod__submit(&x->fill, h->n);
+	xsk_ring_cons__release(&x->rx, h->n);
+	if (xsk_ring_prod__needs_wakeup(&x->fill)) {
+		a->wakeups++;
+		recvfrom(xsk_socket__fd(x->sock), NULL, 0, MSG_DONTWAIT, NULL,
+			 NULL);
+	}
+}
+
+/* The socket whose next frame is oldest, or -1 when all are handed on. */
+static int oldest(const struct head *h, int n)
+{
+	int best = -1;
+
+	for (int q = 0; q < n; q++)
+		if (h[q].i < h[q].n && (best < 0 || h[q].ts < h[best].ts))
+			best = q;
+	return best;
+}
+
+/* One round: a batch from each socket, merged. Frames handed on, or the
+ * first non-zero fn result. */
+static int round_all(struct vs_afxdp *a, vs_afxdp_fn fn, void *ctx)
+{
+	struct head h[VS_XSK_MAX];
+	int q, rc = 0, done = 0;
+
+	for (q = 0; q < a->n; q++) {
+		struct vs_xsk *x = &a->q[q];
+
+		h[q].i = 0;
+		h[q].n = xsk_ring_cons__peek(&x->rx, BATCH, &h[q].idx);
+		if (h[q].n)
+			h[q].ts = frame_ts(a, x, h[q].idx);
+	}
+	while ((q = oldest(h, a->n)) >= 0) {
+		struct vs_xsk *x = &a->q[q];
+		const struct xdp_desc *d = desc(x, h[q].idx + h[q].i);
+
+		if (!rc)
+			rc = fn(ctx, h[q].ts, x->ifindex,
+				xsk_umem__get_data(x->buf, d->addr), d->len);
+		done++;
+		if (++h[q].i < h[q].n)
+			h[q].ts = frame_ts(a, x, h[q].idx + h[q].i);
+	}
+	for (q = 0; q < a->n; q++)
+		if (h[q].n)
+			recycle(a, &a->q[q], &h[q]);
+	a->frames += (uint64_t)done;
+	return rc ? rc : done;
+}
+
+int vs_afxdp__poll(struct vs_afxdp *a, int timeout_ms, vs_afxdp_fn fn,
+		   void *ctx)
+{
+	struct pollfd pfd[VS_XSK_MAX];
+	int total = 0, rc;
+
+	for (int i = 0; i < a->n; i++)
+		pfd[i] = (struct pollfd){ .fd = xsk_socket__fd(a->q[i].sock),
+					  .events = POLLIN };
+	if (poll(pfd, (nfds_t)a->n, timeout_ms) < 0)
+		return -errno;
+	for (int r = 0; r < ROUNDS; r++) {
+		rc = round_all(a, fn, ctx);
+		if (rc <= 0)
+			return rc < 0 ? rc : total;
+		total += rc;
+	}
+	return total;
+}
+
+void vs_afxdp__print_stats(const struct vs_afxdp *a, FILE *out)
+{
+	struct xdp_statistics s, sum = { 0 };
+	socklen_t len;
+
+	for (int i = 0; i < a->n; i++) {
+		len = sizeof(s);
+		if (getsockopt(xsk_socket__fd(a->q[i].sock), SOL_XDP,
+			       XDP_STATISTICS, &s, &len))
+			continue;
+		sum.rx_dropped += s.rx_dropped;
+		sum.rx_invalid_descs += s.rx_invalid_descs;
+		sum.rx_ring_full += s.rx_ring_full;
+		sum.rx_fill_ring_empty_descs += s.rx_fill_ring_empty_descs;
+	}
+	fprintf(out, "afxdp.sockets %d\n", a->n);
+	fprintf(out, "afxdp.frames %llu\n", (unsigned long long)a->frames);
+	fprintf(out, "afxdp.no_meta %llu\n", (unsigned long long)a->no_meta);
+	fprintf(out, "afxdp.wakeups %llu\n", (unsigned long long)a->wakeups);
+	fprintf(out, "afxdp.rx_dropped %llu\n",
+		(unsigned long long)sum.rx_dropped);
+	fprintf(out, "afxdp.rx_ring_full %llu\n",
+		(unsigned long long)sum.rx_ring_full);
+	fprintf(out, "afxdp.rx_fill_empty %llu\n",
+		(unsigned long long)sum.rx_fill_ring_empty_descs);
+	fprintf(out, "afxdp.rx_invalid %llu\n",
+		(unsigned long long)sum.rx_invalid_descs);
+}
