@@ -119,6 +119,15 @@ void vs_pipeline__idle(struct vs_pipeline *p, uint64_t now_us)
 	}
 }
 
+void vs_pipeline__commit(struct vs_pipeline *p)
+{
+	if (!p->dirty)
+		return;
+	for (int i = 0; i < p->nstores; i++)
+		vs_cdr_store__flush(p->stores[i]);
+	p->dirty = 0;
+}
+
 int vs_pipeline__frame(void *ctx, const struct vs_frame *f)
 {
 	struct vs_pipeline *p = ctx;

@@ -92,6 +92,10 @@ int vs_pipeline__frame(void *ctx, const struct vs_frame *f);
  * timers ran out and commits finished CDRs. Also run for every frame. */
 void vs_pipeline__idle(struct vs_pipeline *p, uint64_t now_us);
 
+/* Commits the CDRs finished so far (the central server's mirror pipeline
+ * calls it on wall time, as its packet time may stand still). */
+void vs_pipeline__commit(struct vs_pipeline *p);
+
 /* End of input: flush reassembly, end every call, flush stores. */
 void vs_pipeline__finish(struct vs_pipeline *p);
 /* Frees everything, stores included. */

@@ -100,6 +100,8 @@ static int on_frame(struct session *ss, const struct vs_chan_frame *f)
 	case VS_CHAN_PING:
 		return vs_link__pong(ss->c, f);
 	case VS_CHAN_PONG:
+	case VS_CHAN_CDR_ACK: /* our id's CDR mark, from a local-processing
+			       * run: nothing of ours to free */
 		return 0;
 	case VS_CHAN_PCAP_REQUEST:
 		if (vs_chan_pcap_req__parse(f->data, f->len, &pr))

@@ -304,7 +304,8 @@ void vs_relay__down_housekeeping(struct vs_relay *r)
 			vs_relay__down_event(r, rc); /* checks the deadline */
 		if (rc->ready && !rc->dead && rc->paused && vs_relay__up_room(r))
 			vs_relay__down_read(r, rc);
-		if (rc->ready && !rc->dead &&
+		/* the reads above may postdate `now` */
+		if (rc->ready && !rc->dead && now > rc->last_rx_ms &&
 		    now - rc->last_rx_ms > VS_RELAY_DEAD_MS) {
 			vs_warn("relay: sensor %u: silent for %u s: closing",
 				rc->id, VS_RELAY_DEAD_MS / 1000);

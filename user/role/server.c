@@ -267,7 +267,10 @@ static void housekeeping(struct vs_server *srv)
 	while ((sc = *pp)) {
 		if (!sc->ready && !sc->dead) /* also checks the deadline */
 			on_event(srv, sc);
-		if (sc->ready && !sc->dead && now - sc->last_rx_ms > VS_SRV_DEAD_MS) {
+		/* on_event above may have read a frame after `now` was taken:
+		 * last_rx_ms can be later than now */
+		if (sc->ready && !sc->dead && now > sc->last_rx_ms &&
+		    now - sc->last_rx_ms > VS_SRV_DEAD_MS) {
 			vs_warn("server: sensor %u: silent for %u s: closing",
 				sc->s->id, VS_SRV_DEAD_MS / 1000);
 			sc->dead = 1;

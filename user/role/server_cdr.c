@@ -75,7 +75,9 @@ void vs_srv__ack_to(struct srv_conn *sc, const struct srv_sensor *s,
 void vs_srv__ack(struct vs_server *srv, struct srv_conn *sc)
 {
 	(void)srv;
-	if (sc->ready && !sc->dead && sc->s)
+	/* a mirroring sensor has no CDRs: not even the mark of a local-
+	 * processing run under the same id_sensor */
+	if (sc->ready && !sc->dead && sc->s && !sc->s->mirror)
 		vs_srv__ack_to(sc, sc->s, &sc->acked);
 }
 

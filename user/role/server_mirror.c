@@ -37,6 +37,7 @@ struct srv_mirror {
 	uint64_t batches;	/* batches ever received */
 	uint64_t logged_frames;
 	uint64_t next_log_ms;
+	uint64_t next_commit_ms;
 	unsigned live;		/* mirroring connections now */
 };
 
@@ -114,6 +115,10 @@ static void mirror_release(struct srv_mirror *m)
 	if (!m->pushed)
 		return;
 	h = vs_reorder__release(m->ro, now > diff ? now - diff : 0);
+	/* with nothing held, time passes up to the floor: calls of a sensor
+	 * that went away still time out */
+	if (!vs_reorder__held(m->ro, NULL) && now > diff && h < now - diff)
+		h = now - diff;
 	if (h > m->clock_us) {
 		m->clock_us = h;
 		vs_pipeline__idle(&m->pipe, h);
@@ -305,6 +310,12 @@ void vs_srv__mirror_tick(struct vs_server *srv)
 	if (!m)
 		return;
 	mirror_release(m);
+	/* CDRs become visible within a second of wall time, even when
+	 * packet time stands still (no sensor sending) */
+	if (now >= m->next_commit_ms) {
+		vs_pipeline__commit(&m->pipe);
+		m->next_commit_ms = now + 1000;
+	}
 	if (now < m->next_log_ms)
 		return;
 	m->next_log_ms = now + MIRROR_LOG_MS;
