@@ -317,7 +317,7 @@ int vs_chan_conn__recv(struct vs_chan_conn *c, struct vs_chan_frame *f)
 		return r;
 	if (r == -ECONNRESET)
 		return conn_fail(c, r, "connection closed by the peer");
-	if (r == -EIO)
+	if (r == -EIO && c->err[0])
 		return conn_fail(c, r, "%s", c->err);
 	if (r < 0 && c->dec.err) {
 		pthread_mutex_lock(&c->ctx->lock);
