@@ -230,3 +230,12 @@ int vs_chan__listen(const char *bind_ip, uint16_t port, int backlog)
 	}
 	return fd;
 }
+
+size_t vs_chan__addr_ip_len(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+
+	if (addr[0] == '[')
+		return strcspn(addr, "]") + 1;
+	return colon ? (size_t)(colon - addr) : strlen(addr);
+}

@@ -200,6 +200,10 @@ int vs_chan_conn__send_wait(struct vs_chan_conn *c, uint8_t type,
 int vs_chan_conn__recv_wait(struct vs_chan_conn *c, struct vs_chan_frame *f,
 			    int timeout_ms);
 
+/* Length of the address part of a peer's "ip:port" or "[v6]:port" (the
+ * brackets included): the same host reconnecting from another port. */
+size_t vs_chan__addr_ip_len(const char *addr);
+
 /* "AB:CD:..." from 32 digest bytes; out >= 96. */
 void vs_chan__fp_format(const uint8_t md[32], char *out);
 /* Hex with or without ':' separators, either case: 0 or -EINVAL. */

@@ -32,15 +32,6 @@ static void arm(struct vs_relay *r, struct rl_conn *rc)
 	rc->armed = ev;
 }
 
-/* Length of the address part of "ip:port" or "[v6]:port". */
-static size_t ip_len(const char *addr)
-{
-	const char *colon = strrchr(addr, ':');
-
-	if (addr[0] == '[')
-		return strcspn(addr, "]") + 1;
-	return colon ? (size_t)(colon - addr) : strlen(addr);
-}
 
 /* Sensors only while the central server is there (what they send could
  * not go anywhere), one live connection per id_sensor: the same rule as
@@ -51,7 +42,7 @@ int vs_relay__on_accept(void *arg, const struct vs_chan_peer *peer,
 {
 	struct vs_relay *r = arg;
 	struct rl_conn *old = r->by_id[peer->id_sensor];
-	size_t iplen = ip_len(peer->addr);
+	size_t iplen = vs_chan__addr_ip_len(peer->addr);
 
 	if (!r->up) {
 		snprintf(why, why_size, "relay %u: the central server is not "
@@ -71,7 +62,8 @@ int vs_relay__on_accept(void *arg, const struct vs_chan_peer *peer,
 	}
 	if (!old || old->dead)
 		return 0;
-	if ((!strcmp(old->name, peer->name) && ip_len(old->addr) == iplen &&
+	if ((!strcmp(old->name, peer->name) &&
+	     vs_chan__addr_ip_len(old->addr) == iplen &&
 	     !strncmp(old->addr, peer->addr, iplen)) ||
 	    vs_relay__mono_ms() - old->last_rx_ms > VS_RELAY_DEAD_MS) {
 		vs_info("relay: sensor %u (%s) reconnects from %s: its previous "

@@ -33,15 +33,6 @@ static void arm(struct vs_server *srv, struct srv_conn *sc)
 	sc->armed = ev;
 }
 
-/* Length of the address part of "ip:port" or "[v6]:port". */
-static size_t ip_len(const char *addr)
-{
-	const char *colon = strrchr(addr, ':');
-
-	if (addr[0] == '[')
-		return strcspn(addr, "]") + 1;
-	return colon ? (size_t)(colon - addr) : strlen(addr);
-}
 
 /* Same sensor reconnecting: same id_sensor, name and source address (the
  * old connection is half-open after a crash or a cut) or an old one that
@@ -74,8 +65,9 @@ int vs_srv__on_accept(void *arg, const struct vs_chan_peer *peer, char *why,
 	old = s->conn;
 	if (!old || old->dead)
 		return 0;
-	iplen = ip_len(peer->addr);
-	if ((!strcmp(s->name, peer->name) && ip_len(s->addr) == iplen &&
+	iplen = vs_chan__addr_ip_len(peer->addr);
+	if ((!strcmp(s->name, peer->name) &&
+	     vs_chan__addr_ip_len(s->addr) == iplen &&
 	     !strncmp(s->addr, peer->addr, iplen)) ||
 	    vs_srv__mono_ms() - old->last_rx_ms > VS_SRV_DEAD_MS) {
 		vs_info("server: sensor %u (%s) reconnects from %s: its "
