@@ -73,6 +73,7 @@ echo "== MariaDB store ingest (tests/bench/bench_mysql.sh) =="
 echo
 echo "== central server ingest from sensors (tests/bench/bench_dist.sh) =="
 VS_BIN="$bin/voxsense" "$(dirname "$0")/bench_dist.sh" 20000 2
+BENCH_SCENARIO=nortp VS_BIN="$bin/voxsense" "$(dirname "$0")/bench_dist.sh" 20000 2
 echo
 echo "== packet mirroring per sensor (tests/bench/bench_mirror.sh) =="
 VS_BIN="$bin/voxsense" VSGEN="$bin/vsgen" "$(dirname "$0")/bench_mirror.sh" 1

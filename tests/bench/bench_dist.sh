@@ -10,6 +10,8 @@
 # sensors' analysis.
 #
 # Usage: tests/bench/bench_dist.sh [CALLS_PER_SENSOR] [SENSORS]
+# BENCH_SCENARIO=nortp: calls without RTP, so CDRs without cdr_rtp rows
+# (default answered: 2 rows each).
 # Prints CDRs/s between 10 % and 90 % of the total, and the server's CPU.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +27,7 @@ dist_setup
 now() { date +%s.%N; }
 
 # Short calls: the CDR, not the media, is what is measured.
-"$VSGEN" -n "$CALLS" -d 0.08 --rate 2000 -s answered --seed 3 \
+"$VSGEN" -n "$CALLS" -d 0.08 --rate 2000 -s "${BENCH_SCENARIO:-answered}" --seed 3 \
 	-o "$TMP/calls.pcap" >/dev/null || fail vsgen
 python3 - "$TMP/empty.pcap" <<'PY' || fail "empty pcap"
 import struct, sys
@@ -72,12 +74,13 @@ for i in $(seq "$NSEN"); do
 done
 hz=$(getconf CLK_TCK)
 python3 - "$total" "$t0" "$t1" "$t10" "$n10" "$t90" "$n90" \
-	"$((u1 - u0))" "$((s1 - s0))" "$hz" "$NSEN" <<'PY'
+	"$((u1 - u0))" "$((s1 - s0))" "$hz" "$NSEN" "${BENCH_SCENARIO:-answered}" <<'PY'
 import sys
 total, t0, t1, t10, n10, t90, n90 = (float(x) for x in sys.argv[1:8])
 u, s, hz, nsen = (int(x) for x in sys.argv[8:12])
+scen = sys.argv[12]
 cpu = (u + s) / hz
-print(f"server ingest, {nsen} sensors, {int(total)} CDRs (answered 0.08 s calls: 2 cdr_rtp rows each)")
+print(f"server ingest, {nsen} sensors, {int(total)} CDRs (vsgen -s {scen}, 0.08 s calls)")
 print(f"  all stored in {t1 - t0:.2f} s: {total / (t1 - t0):.0f} CDRs/s overall")
 print(f"  10 %..90 %: {(n90 - n10) / (t90 - t10):.0f} CDRs/s")
 print(f"  server CPU {cpu:.2f} s = {cpu / total * 1e6:.1f} us per CDR (user {u / hz:.2f} s, sys {s / hz:.2f} s)")
