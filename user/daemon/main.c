@@ -225,6 +225,15 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
+/* SIGINT and SIGTERM end the run cleanly (detach, flush, drain). */
+static void catch_stop(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /* Live calls end on the wall clock when the line goes quiet. */
 static void live_idle(void *ctx, uint64_t now_us)
 {
@@ -234,15 +243,13 @@ static void live_idle(void *ctx, uint64_t now_us)
 static int run_live(struct vs_pipeline *p, const struct vs_conf *c,
 		    const struct vs_args *a)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct vs_live_opts lo = { .conf = c, .fn = vs_pipeline__frame,
 				   .ctx = p, .idle = live_idle,
 				   .stop = &stop_flag };
 	struct vs_live *l;
 	int err;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop();
 	l = vs_live__open(&lo);
 	if (!l)
 		return -errno;
@@ -258,10 +265,8 @@ static int run_live(struct vs_pipeline *p, const struct vs_conf *c,
 
 static int run_server(const struct vs_conf *c, int role)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop();
 	if (role == VS_ROLE_RELAY)
 		return vs_relay__run(c, &stop_flag);
 	return vs_server__run(c, &stop_flag);
@@ -270,10 +275,8 @@ static int run_server(const struct vs_conf *c, int role)
 /* Legacy mirror sender: capture (or -r) and send; no pipeline here. */
 static int run_legacy_send(const struct vs_conf *c, const struct vs_args *a)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop();
 	return vs_lm_send__run(c, a->inputs, a->n_inputs, &stop_flag,
 			       a->stats || a->verbose);
 }
@@ -282,15 +285,13 @@ static int run_legacy_send(const struct vs_conf *c, const struct vs_args *a)
 static int run_legacy_recv(struct vs_pipeline *p, const struct vs_conf *c,
 			   const struct vs_args *a)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct vs_lm_recv_opts o = { .conf = c, .fn = vs_pipeline__frame,
 				     .idle = live_idle, .ctx = p,
 				     .stop = &stop_flag,
 				     .stats = a->stats || a->verbose };
 	int err;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop();
 	err = vs_lm_recv__run(&o);
 	vs_pipeline__finish(p);
 	return err;
@@ -335,7 +336,6 @@ static int run_mirror(struct vs_pipeline *p, const struct vs_conf *c,
 	struct mirror_tap t = { .p = p };
 	struct vs_live_opts lo = { .conf = c, .fn = mirror_frame, .ctx = &t,
 				   .idle = mirror_idle, .stop = &stop_flag };
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct vs_pcap_file_stats fst = { 0 };
 	struct vs_live *l = NULL;
 	int err = 0;
@@ -348,8 +348,7 @@ static int run_mirror(struct vs_pipeline *p, const struct vs_conf *c,
 		err = vs_pcap_file__read(a->inputs[i], c->id_sensor,
 					 mirror_frame, &t, &fst);
 	if (!a->n_inputs) {
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+		catch_stop();
 		l = vs_live__open(&lo);
 		err = l ? 0 : -errno;
 		if (l) {

@@ -30,8 +30,7 @@ int vs_pipeline__init(struct vs_pipeline *p, const struct vs_conf *conf)
 
 	memset(p, 0, sizeof(*p));
 	p->conf = conf;
-	for (int i = 0; i < VS_PIPE_FILTERS; i++)
-		p->filters[i].linktype = -1;
+	vs_frame_filter__init(&p->filter, conf->filter);
 	vs_decode_limits__default(&dopt.limits);
 	dopt.stats = &p->dst;
 	copt.stats = &p->cst;
@@ -70,42 +69,6 @@ int vs_pipeline__add_store(struct vs_pipeline *p, struct vs_cdr_store *s)
 	return 0;
 }
 
-/* The `filter` key, compiled once per link type met (libpcap filters are
- * link-type specific). A filter that does not compile was refused at start
- * for Ethernet; for another link type it is logged once and lets all pass. */
-static int pipe_filter_pass(struct vs_pipeline *p, const struct vs_frame *f)
-{
-	struct vs_pipe_filter *pf = NULL;
-	struct pcap_pkthdr h;
-
-	for (int i = 0; i < VS_PIPE_FILTERS && !pf; i++)
-		if (p->filters[i].linktype == f->linktype)
-			pf = &p->filters[i];
-	for (int i = 0; i < VS_PIPE_FILTERS && !pf; i++)
-		if (p->filters[i].linktype < 0) {
-			pcap_t *dead = pcap_open_dead(f->linktype, 262144);
-
-			pf = &p->filters[i];
-			pf->linktype = f->linktype;
-			pf->ok = dead && pcap_compile(dead, &pf->prog,
-						      p->conf->filter, 1,
-						      PCAP_NETMASK_UNKNOWN) == 0;
-			if (!pf->ok)
-				vs_warn("filter '%s' does not compile for link type %d: %s; not applied",
-					p->conf->filter, f->linktype,
-					dead ? pcap_geterr(dead) : "no memory");
-			if (dead)
-				pcap_close(dead);
-		}
-	if (!pf || !pf->ok)
-		return 1;
-	h.caplen = f->caplen;
-	h.len = f->origlen;
-	h.ts.tv_sec = (time_t)(f->ts_us / 1000000);
-	h.ts.tv_usec = (suseconds_t)(f->ts_us % 1000000);
-	return pcap_offline_filter(&pf->prog, &h, f->data) != 0;
-}
-
 void vs_pipeline__idle(struct vs_pipeline *p, uint64_t now_us)
 {
 	vs_call_table__tick(p->calls, now_us);
@@ -135,7 +98,7 @@ int vs_pipeline__frame(void *ctx, const struct vs_frame *f)
 
 	p->st.frames++;
 	p->frame_refused = 0;
-	if (p->conf->filter && !pipe_filter_pass(p, f)) {
+	if (!vs_frame_filter__pass(&p->filter, f)) {
 		p->st.filtered++;
 		p->frame_refused = 1;
 		return 0;
@@ -311,11 +274,7 @@ void vs_pipeline__free(struct vs_pipeline *p)
 	vs_spool__free(p->spool);
 	for (int i = 0; i < p->nstores; i++)
 		vs_cdr_store__close(p->stores[i]);
-	for (int i = 0; i < VS_PIPE_FILTERS; i++)
-		if (p->filters[i].linktype >= 0 && p->filters[i].ok) {
-			pcap_freecode(&p->filters[i].prog);
-			p->filters[i].linktype = -1;
-		}
+	vs_frame_filter__free(&p->filter);
 	free(p->seen);
 	p->seen = NULL;
 	p->calls = NULL;

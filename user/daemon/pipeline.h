@@ -9,6 +9,7 @@
 
 #include "call/call.h"
 #include "capture/frame.h"
+#include "capture/frame_filter.h"
 #include "cdr/store.h"
 #include "conf/conf.h"
 #include "decode/decode.h"
@@ -39,13 +40,6 @@ struct vs_pipe_seen {
 	uint64_t hash;
 	uint64_t ts_us;
 };
-#define VS_PIPE_FILTERS 4
-
-struct vs_pipe_filter {
-	int linktype; /* -1 = slot free */
-	int ok;	      /* compiled */
-	struct bpf_program prog;
-};
 
 struct vs_pipeline {
 	const struct vs_conf *conf;
@@ -54,7 +48,7 @@ struct vs_pipeline {
 	struct vs_spool *spool;
 	struct vs_cdr_store *stores[VS_PIPE_MAX_STORES];
 	int nstores;
-	struct vs_pipe_filter filters[VS_PIPE_FILTERS];
+	struct vs_frame_filter filter;	/* the `filter` key */
 	uint16_t cur_sensor;	/* id_sensor of the frame being decoded */
 	int frame_refused;	/* the last frame fed was refused by filter
 				 * or interface_ip_filter (a mirroring

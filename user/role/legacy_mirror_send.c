@@ -11,10 +11,10 @@
  * capture_mode = pcap the kernel filter needs no SDP and only `filter`
  * runs here. */
 #include <errno.h>
-#include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/frame_filter.h"
 #include "capture/live.h"
 #include "capture/pcap_file.h"
 #include "core/log.h"
@@ -22,63 +22,24 @@
 #include "role/legacy_mirror.h"
 #include "role/legacy_mirror_int.h"
 
-#define LM_FILTERS 4
-
-struct lm_filter {
-	int linktype; /* -1: free */
-	int ok;
-	struct bpf_program prog;
-};
-
 struct lm_src {
 	const struct vs_conf *conf;
 	struct vs_lm_send *tx;
 	struct vs_pipeline *track;	/* kernel capture only */
-	struct lm_filter filters[LM_FILTERS];
+	struct vs_frame_filter filter;	/* without track */
 	uint64_t filtered;
 };
-
-/* `filter`, compiled once per link type (as the pipeline does). */
-static int filter_pass(struct lm_src *s, const struct vs_frame *f)
-{
-	struct pcap_pkthdr h = { .caplen = f->caplen, .len = f->origlen };
-	struct lm_filter *lf = NULL;
-	pcap_t *dead;
-
-	for (int i = 0; i < LM_FILTERS && !lf; i++) {
-		if (s->filters[i].linktype == f->linktype)
-			lf = &s->filters[i];
-		else if (s->filters[i].linktype < 0) {
-			lf = &s->filters[i];
-			lf->linktype = f->linktype;
-			dead = pcap_open_dead(f->linktype, 262144);
-			lf->ok = dead &&
-				 pcap_compile(dead, &lf->prog, s->conf->filter,
-					      1, PCAP_NETMASK_UNKNOWN) == 0;
-			if (!lf->ok)
-				vs_warn("filter '%s' does not compile for link "
-					"type %d: not applied", s->conf->filter,
-					f->linktype);
-			if (dead)
-				pcap_close(dead);
-		}
-	}
-	if (!lf || !lf->ok)
-		return 1;
-	return pcap_offline_filter(&lf->prog, &h, f->data) != 0;
-}
 
 static int src_frame(void *ctx, const struct vs_frame *f)
 {
 	struct lm_src *s = ctx;
-	uint64_t before;
 
+	/* the track-only pipeline applies filter and interface_ip_filter */
 	if (s->track) {
-		before = s->track->st.filtered;
 		vs_pipeline__frame(s->track, f);
-		if (s->track->st.filtered != before)
+		if (s->track->frame_refused)
 			return 0;
-	} else if (s->conf->filter && !filter_pass(s, f)) {
+	} else if (!vs_frame_filter__pass(&s->filter, f)) {
 		s->filtered++;
 		return 0;
 	}
@@ -118,9 +79,7 @@ static void src_free(struct lm_src *s)
 	if (s->track)
 		vs_pipeline__free(s->track);
 	free(s->track);
-	for (int i = 0; i < LM_FILTERS; i++)
-		if (s->filters[i].linktype >= 0 && s->filters[i].ok)
-			pcap_freecode(&s->filters[i].prog);
+	vs_frame_filter__free(&s->filter);
 }
 
 static int run_live(struct lm_src *s, volatile sig_atomic_t *stop, int stats)
@@ -180,8 +139,7 @@ int vs_lm_send__run(const struct vs_conf *c, const char *const *inputs,
 	struct lm_src s = { .conf = c };
 	int err, cerr;
 
-	for (int i = 0; i < LM_FILTERS; i++)
-		s.filters[i].linktype = -1;
+	vs_frame_filter__init(&s.filter, c->filter);
 	warn_plain(c);
 	s.tx = vs_lm_send__open(c);
 	if (!s.tx)
