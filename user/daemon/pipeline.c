@@ -69,19 +69,6 @@ int vs_pipeline__add_store(struct vs_pipeline *p, struct vs_cdr_store *s)
 	return 0;
 }
 
-void vs_pipeline__idle(struct vs_pipeline *p, uint64_t now_us)
-{
-	vs_call_table__tick(p->calls, now_us);
-	/* Commit finished CDRs about once a second, so that they become
-	 * visible while a long capture runs. */
-	if (p->dirty && now_us >= p->next_flush_us) {
-		for (int i = 0; i < p->nstores; i++)
-			vs_cdr_store__flush(p->stores[i]);
-		p->dirty = 0;
-		p->next_flush_us = now_us + 1000000;
-	}
-}
-
 void vs_pipeline__commit(struct vs_pipeline *p)
 {
 	if (!p->dirty)
@@ -89,6 +76,17 @@ void vs_pipeline__commit(struct vs_pipeline *p)
 	for (int i = 0; i < p->nstores; i++)
 		vs_cdr_store__flush(p->stores[i]);
 	p->dirty = 0;
+}
+
+void vs_pipeline__idle(struct vs_pipeline *p, uint64_t now_us)
+{
+	vs_call_table__tick(p->calls, now_us);
+	/* Commit finished CDRs about once a second, so that they become
+	 * visible while a long capture runs. */
+	if (p->dirty && now_us >= p->next_flush_us) {
+		vs_pipeline__commit(p);
+		p->next_flush_us = now_us + 1000000;
+	}
 }
 
 int vs_pipeline__frame(void *ctx, const struct vs_frame *f)
