@@ -55,7 +55,9 @@ static int get_num(struct jo *o, const char *k, double *v)
 		*v = NAN;
 		return 0;
 	}
-	if (!cJSON_IsNumber(x))
+	/* a literal too big for a double (1e999) parses as infinite; the
+	 * writer never makes one (it writes null), so the sender is broken */
+	if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble))
 		return -1;
 	*v = x->valuedouble;
 	return 0;
