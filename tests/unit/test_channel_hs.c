@@ -484,7 +484,7 @@ Test(chan_hs, impostor_server_refused)
 	struct vs_chan_hs hs;
 	struct vs_buf out = { 0 };
 	uint8_t exp[32] = { 1 }, mac[32] = { 0 };
-	const char *chal = "{\"proto\":1,\"name\":\"evil\",\"version\":\"1\","
+	const char *chal = "{\"proto\":2,\"name\":\"evil\",\"version\":\"1\","
 			   "\"compress\":\"none\",\"clock_us\":0,\"nonce\":"
 			   "\"00000000000000000000000000000000"
 			   "00000000000000000000000000000000\"}";
@@ -501,4 +501,72 @@ Test(chan_hs, impostor_server_refused)
 	cr_assert_not_null(strstr(hs.err, "bad password"));
 	vs_buf__free(&out);
 	vs_chan_ctx__free(ctx);
+}
+
+/* Protocol 2 sensors want a server of 2 (their spool holds binary CDR
+ * bodies); a server takes sensors of 1 and 2, not 3. */
+static int challenge_of(int proto, char *err, size_t errlen)
+{
+	struct vs_chan_opts co = sensor_opts("pw");
+	struct vs_chan_ctx *ctx = vs_chan_ctx__new(&co);
+	struct vs_chan_hs hs;
+	struct vs_buf out = { 0 };
+	uint8_t exp[32] = { 1 };
+	char chal[256];
+	struct vs_chan_frame f = { VS_CHAN_AUTH_CHALLENGE, 0, 0,
+				   (const uint8_t *)chal };
+	int r;
+
+	snprintf(chal, sizeof(chal),
+		 "{\"proto\":%d,\"name\":\"old\",\"version\":\"1\","
+		 "\"compress\":\"none\",\"clock_us\":0,\"nonce\":\"%064d\"}",
+		 proto, 0);
+	f.len = (uint32_t)strlen(chal);
+	vs_chan_hs__init(&hs, ctx, exp);
+	cr_assert_eq(vs_chan_hs__start(&hs, &out), -EAGAIN);
+	r = vs_chan_hs__input(&hs, &f, &out);
+	snprintf(err, errlen, "%s", hs.err);
+	vs_buf__free(&out);
+	vs_chan_ctx__free(ctx);
+	return r;
+}
+
+static int hello_of(int proto)
+{
+	char *dir = tmpdir();
+	struct vs_chan_opts so = server_opts(dir, "pw");
+	struct vs_chan_ctx *ctx = vs_chan_ctx__new(&so);
+	struct vs_chan_hs hs;
+	struct vs_buf out = { 0 };
+	uint8_t exp[32] = { 1 };
+	char hello[320];
+	struct vs_chan_frame f = { VS_CHAN_HELLO, 0, 0,
+				   (const uint8_t *)hello };
+	int r;
+
+	cr_assert_not_null(ctx);
+	snprintf(hello, sizeof(hello),
+		 "{\"proto\":%d,\"id_sensor\":3,\"mode\":\"local\","
+		 "\"name\":\"s\",\"version\":\"1\",\"compress\":\"none\","
+		 "\"clock_us\":%llu,\"nonce\":\"%064d\"}", proto,
+		 (unsigned long long)chan_now_us(ctx), 0);
+	f.len = (uint32_t)strlen(hello);
+	vs_chan_hs__init(&hs, ctx, exp);
+	r = vs_chan_hs__input(&hs, &f, &out);
+	vs_buf__free(&out);
+	vs_chan_ctx__free(ctx);
+	rmdir_all(dir);
+	return r;
+}
+
+Test(chan_hs, protocol_versions)
+{
+	char err[256];
+
+	cr_expect_eq(challenge_of(1, err, sizeof(err)), -EPROTONOSUPPORT);
+	cr_expect_not_null(strstr(err, "protocol version 1"), "%s", err);
+	cr_expect_eq(challenge_of(2, err, sizeof(err)), -EAGAIN, "%s", err);
+	cr_expect_eq(hello_of(1), -EAGAIN, "protocol-1 sensor taken");
+	cr_expect_eq(hello_of(2), -EAGAIN);
+	cr_expect_eq(hello_of(3), -EPROTONOSUPPORT);
 }

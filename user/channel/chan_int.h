@@ -12,7 +12,11 @@
 #define CHAN_KEY_LEN 32
 #define CHAN_NONCE_LEN 32
 #define CHAN_MAC_LEN 32
-#define CHAN_PROTO 1
+/* 2: CDR bodies may be binary (cdr/cdr_bin.h). A server also takes
+ * protocol-1 sensors (JSON bodies); a sensor wants a server of 2, since an
+ * older one could not read what its spool holds. */
+#define CHAN_PROTO 2
+#define CHAN_PROTO_MIN 1
 #define CHAN_BACKOFF_SLOTS 256
 #define CHAN_EXPORTER_LABEL "EXPORTER-voxsense-channel-auth-v1"
 

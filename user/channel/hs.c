@@ -154,11 +154,11 @@ static int server_hello(struct vs_chan_hs *hs, const struct vs_chan_frame *f,
 		return hs_fail(hs, out, -EPROTO, VS_CHAN_E_MALFORMED,
 			       "malformed HELLO");
 	take_peer(hs, &h, now);
-	if (h.proto != CHAN_PROTO)
+	if (h.proto < CHAN_PROTO_MIN || h.proto > CHAN_PROTO)
 		return hs_fail(hs, out, -EPROTONOSUPPORT,
 			       VS_CHAN_E_PROTO_VERSION,
-			       "protocol version %u not supported (server speaks %u)",
-			       h.proto, CHAN_PROTO);
+			       "protocol version %u not supported (server speaks %u..%u)",
+			       h.proto, CHAN_PROTO_MIN, CHAN_PROTO);
 	SHA256(f->data, f->len, hs->h_hello);
 	hs->state = HS_WAIT_RESPONSE;
 	return send_hello(hs, out, VS_CHAN_AUTH_CHALLENGE, hs->h_chal);

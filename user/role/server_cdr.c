@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cdr/cdr_json.h"
+#include "cdr/cdr_bin.h"
 #include "core/log.h"
 #include "role/server_int.h"
 
@@ -153,7 +153,7 @@ int vs_srv__cdr(struct vs_server *srv, struct srv_conn *sc,
 		srv->dups++;
 		return 0;
 	}
-	r = vs_cdr__from_json((const char *)f.body, f.len, &c, srv->streams,
+	r = vs_cdr__from_body(f.body, f.len, &c, srv->streams,
 			      VS_SRV_MAX_STREAMS);
 	if (r) {
 		vs_err("server: sensor %u: CDR %llu unreadable (%s): skipped",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* role/uplink: the local-processing sensor's CDR store. insert appends the
- * CDR (JSON, exact: vs_cdr__to_json_text) to the disk spool with the next
+ * CDR (binary, cdr/cdr_bin.h) to the disk spool with the next
  * sequence number; flush makes it durable and wakes the uplink thread,
  * which ships it (uplink_conn.c). The pipeline never waits for the
  * network. */
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cdr/cdr_json.h"
+#include "cdr/cdr_bin.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "role/role.h"
@@ -32,15 +32,16 @@ static int up_insert(struct vs_cdr_store *s, const struct vs_cdr *cdr)
 	struct vs_uplink *u = (struct vs_uplink *)s;
 	struct vs_cdr c = *cdr;
 	uint64_t seq;
-	char *text;
+	uint8_t *body;
+	size_t len;
 	int err;
 
 	c.id_sensor = u->conf->id_sensor; /* the server files it under ours */
-	text = vs_cdr__to_json_text(&c);
-	if (!text)
-		return -ENOMEM;
-	err = vs_cdr_spool__append(u->spool, text, (uint32_t)strlen(text), &seq);
-	free(text);
+	err = vs_cdr__to_bin(&c, &body, &len);
+	if (err)
+		return err;
+	err = vs_cdr_spool__append(u->spool, body, (uint32_t)len, &seq);
+	free(body);
 	return err;
 }
 
