@@ -38,12 +38,12 @@ gen() { # NAME CALLS SEED
 		>/dev/null || fail "vsgen $1"
 	total=$((total + $2))
 }
-mid_stream() { # wait for more rows than $1, then a random 0-150 ms
+mid_stream() { # wait for more rows than $1, then a random 0-60 ms
 	for _ in $(seq 200); do
 		[ "$(db "SELECT count(*) FROM cdr")" -gt "$1" ] && break
 		sleep 0.05
 	done
-	sleep "$(rand_ms 150)"
+	sleep "$(rand_ms 60)"
 }
 declare -A want=([11]=0 [12]=0)
 check() { # WHAT
@@ -135,7 +135,7 @@ rows=$(db "SELECT id_sensor, mode, address LIKE 'via relay $REL_UP:%' FROM senso
 ok "sensors table: $(echo "$rows" | tr '\t\n' ' ;')"
 
 # --- the relay killed mid-stream, restarted --------------------------------
-phase_gen b 2000 11
+phase_gen b 4000 11
 base=$(db "SELECT count(*) FROM cdr")
 run_both b
 mid_stream "$base"
@@ -147,7 +147,7 @@ wait_both b
 check "relay SIGKILL at $at stored CDRs, restarted"
 
 # --- the central server killed mid-stream, restarted ------------------------
-phase_gen c 2000 21
+phase_gen c 4000 21 # big enough that the kill lands mid-stream
 base=$(db "SELECT count(*) FROM cdr")
 run_both c
 mid_stream "$base"
