@@ -25,13 +25,14 @@ gen() { # NAME CALLS SEED: SIP-only calls (long streams, small captures),
 	fi
 }
 # Waits until the stream is under way (more rows than $1), then a random
-# 0-150 ms, so that the kill lands in the middle of it.
+# 0-60 ms, so that the kill lands in the middle of it (the streams are
+# large enough for that at 10 000+ CDRs/s).
 mid_stream() {
 	for _ in $(seq 200); do
 		[ "$(db "SELECT count(*) FROM cdr")" -gt "$1" ] && break
 		sleep 0.05
 	done
-	sleep "$(rand_ms 150)"
+	sleep "$(rand_ms 60)"
 }
 check() { # WHAT
 	local n d
@@ -48,7 +49,7 @@ srv_start srv1
 
 # --- the server killed at random points of three streams ---------------------
 for round in 1 2 3; do
-	gen "s$round" 2000 "$round"
+	gen "s$round" 5000 "$round"
 	base=$(db "SELECT count(*) FROM cdr")
 	sen_start sen "$TMP/s$round.pcap"
 	mid_stream "$base"
@@ -82,12 +83,12 @@ ok "$(grep -o "[0-9]* CDRs above its mark were committed before a crash" "$TMP/s
 
 # --- mariadbd killed twice during a stream -----------------------------------
 if [ -z "${DIST_SKIP_DB:-}" ]; then
-gen m 3000 7
+gen m 8000 7
 base=$(db "SELECT count(*) FROM cdr")
 sen_start sen "$TMP/m.pcap"
 for k in 1 2; do
-	mid_stream "$base"
-	base=$(db "SELECT count(*) FROM cdr")
+	# after 1000 and after 5000 of the 8000 rows: both mid-stream
+	mid_stream "$((base + 1000 + (k - 1) * 4000))"
 	at=$(db "SELECT count(*) FROM cdr")
 	mariadb_kill9
 	sleep 0.5
@@ -102,11 +103,15 @@ fi
 
 # --- the sensor killed while it ships, restarted on the same spooldir --------
 for round in 1 2; do
-	gen "k$round" 2000 $((20 + round))
+	gen "k$round" 5000 $((20 + round))
 	base=$(db "SELECT count(*) FROM cdr")
+	# the server paused while the sensor analyses: its whole spool is
+	# still to ship when the server goes on, and the kill lands in that
+	kill -STOP "${DIST_PID[srv1]}"
 	SEN_LOG=k$round sen_start sen "$TMP/k$round.pcap"
 	wait_for "$TMP/k$round.log" " calls, [0-9]* CDRs in" 60 ||
-		{ cat "$TMP/k$round.log" >&2; fail "sensor did not finish analysing"; }
+		{ kill -CONT "${DIST_PID[srv1]}"; cat "$TMP/k$round.log" >&2; fail "sensor did not finish analysing"; }
+	kill -CONT "${DIST_PID[srv1]}"
 	mid_stream "$base"
 	at=$(db "SELECT count(*) FROM cdr")
 	kill -KILL "${DIST_PID[sen]}"
