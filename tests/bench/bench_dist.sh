@@ -11,7 +11,8 @@
 #
 # Usage: tests/bench/bench_dist.sh [CALLS_PER_SENSOR] [SENSORS]
 # BENCH_SCENARIO=nortp: calls without RTP, so CDRs without cdr_rtp rows
-# (default answered: 2 rows each).
+# (default answered: 2 rows each). BENCH_SRV_CONF: extra lines for the
+# server's config, e.g. "mysqlstore_max_threads_cdr = 1".
 # Prints CDRs/s between 10 % and 90 % of the total, and the server's CPU.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +35,7 @@ import struct, sys
 open(sys.argv[1], "wb").write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
 PY
 
-srv_conf srv
+srv_conf srv "$SRV_IP" "${BENCH_SRV_CONF:-}"
 for i in $(seq "$NSEN"); do
 	sen_conf "sen$i" "$i"
 	# Fill the spool: no server yet, so the sensor gives up draining
@@ -51,6 +52,9 @@ spid=${DIST_PID[srv]}
 [ -n "${BENCH_PERF:-}" ] && { perf record -g -o "$BENCH_PERF" -p "$spid" >/dev/null 2>&1 & PERF_PID=$!; }
 t0=$(now)
 read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$spid/stat")
+mpid=$(mariadb_pid)
+read -r mu0 ms0 < <(awk '{print $14, $15}' "/proc/$mpid/stat")
+read -r busy0 idle0 < <(awk '/^cpu /{print $2+$3+$4+$7+$8, $5+$6}' /proc/stat)
 for i in $(seq "$NSEN"); do
 	sen_start "sen$i" "$TMP/empty.pcap"
 done
@@ -69,22 +73,31 @@ while :; do
 done
 t1=$(now)
 read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$spid/stat")
+read -r mu1 ms1 < <(awk '{print $14, $15}' "/proc/$mpid/stat")
+read -r busy1 idle1 < <(awk '/^cpu /{print $2+$3+$4+$7+$8, $5+$6}' /proc/stat)
 for i in $(seq "$NSEN"); do
 	sen_wait "sen$i" || true
 done
 hz=$(getconf CLK_TCK)
 python3 - "$total" "$t0" "$t1" "$t10" "$n10" "$t90" "$n90" \
-	"$((u1 - u0))" "$((s1 - s0))" "$hz" "$NSEN" "${BENCH_SCENARIO:-answered}" <<'PY'
+	"$((u1 - u0))" "$((s1 - s0))" "$hz" "$NSEN" "${BENCH_SCENARIO:-answered}" \
+	"$((mu1 + ms1 - mu0 - ms0))" "$((busy1 - busy0))" "$((idle1 - idle0))" <<'PY'
 import sys
 total, t0, t1, t10, n10, t90, n90 = (float(x) for x in sys.argv[1:8])
 u, s, hz, nsen = (int(x) for x in sys.argv[8:12])
 scen = sys.argv[12]
+mcpu = int(sys.argv[13]) / hz
+busy, idle = int(sys.argv[14]), int(sys.argv[15])
 cpu = (u + s) / hz
 print(f"server ingest, {nsen} sensors, {int(total)} CDRs (vsgen -s {scen}, 0.08 s calls)")
 print(f"  all stored in {t1 - t0:.2f} s: {total / (t1 - t0):.0f} CDRs/s overall")
 print(f"  10 %..90 %: {(n90 - n10) / (t90 - t10):.0f} CDRs/s")
 print(f"  server CPU {cpu:.2f} s = {cpu / total * 1e6:.1f} us per CDR (user {u / hz:.2f} s, sys {s / hz:.2f} s)")
+print(f"  mariadbd CPU {mcpu:.2f} s = {mcpu / total * 1e6:.1f} us per CDR (all its threads)")
+print(f"  machine: {100 * busy / max(busy + idle, 1):.0f} % busy (all cores, I/O wait counted idle)")
 PY
 dups=$(db "SELECT count(*) - count(DISTINCT id_sensor, call_id) FROM cdr")
 [ "$dups" = 0 ] || fail "$dups duplicate CDRs"
 echo "  every CDR stored exactly once"
+srv_stop srv
+grep -o "[0-9]* commits; database: .*" "$TMP/srv.log" | tail -1 | sed 's/^/  server: /'

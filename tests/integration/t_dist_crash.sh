@@ -67,7 +67,7 @@ check "server killed 3 times"
 # --- the server dies between a commit and its marks (test hook) ------------
 # The one window the marks cannot cover: the restarted server must find the
 # committed CDRs above the mark by looking them up, not store them again.
-gen w 2000 5
+gen w 10000 5 # three commits or more (one per 4000 CDRs)
 srv_kill9 srv1
 srv_start srv1 VOXSENSE_TEST_CRASH_AFTER_COMMIT=2
 sen_start sen "$TMP/w.pcap"
@@ -103,7 +103,7 @@ fi
 
 # --- the sensor killed while it ships, restarted on the same spooldir --------
 for round in 1 2; do
-	gen "k$round" 5000 $((20 + round))
+	gen "k$round" 16000 $((20 + round))
 	base=$(db "SELECT count(*) FROM cdr")
 	# the server paused while the sensor analyses: its whole spool is
 	# still to ship when the server goes on, and the kill lands in that

@@ -16,7 +16,10 @@
 #define VS_SRV_MAX_STREAMS 256     /* per CDR; more is refused */
 #define VS_SRV_HEARTBEAT_MS 10000  /* sensors table refresh, pings */
 #define VS_SRV_DEAD_MS 35000       /* silent this long: connection dead */
-#define VS_SRV_FLUSH_CDRS 1000     /* commit at least this often */
+/* Commit at least every this many CDRs (and 20 ms after the first). Each
+ * commit drains the store's pipeline and waits for mariadbd; at 1000 that
+ * cost a quarter of the time under load (docs/bench.md). */
+#define VS_SRV_FLUSH_CDRS 4000
 #define VS_SRV_MAX_CONNS 1024      /* sensors and handshakes at once */
 
 /* Packet mirroring intake of one sensor (server_mirror.c). */

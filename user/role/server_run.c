@@ -15,6 +15,7 @@ static int open_db(struct vs_server *srv, const struct vs_conf *c)
 	struct vs_mysql_opts mo;
 
 	vs_role__mysql_opts(c, &mo);
+	mo.batch_rows = VS_SRV_FLUSH_CDRS; /* the server decides when */
 	srv->store = vs_cdr_store__mysql(&mo); /* logs its cause */
 	if (!srv->store)
 		return -errno;

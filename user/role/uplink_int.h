@@ -12,7 +12,10 @@
 #include "conf/conf.h"
 #include "role/cdr_spool.h"
 
-#define VS_UPLINK_WINDOW 4096      /* CDRs sent and not yet acknowledged */
+/* CDRs sent and not yet acknowledged: well above the server's commit
+ * size (VS_SRV_FLUSH_CDRS), so that one sensor alone keeps it busy while
+ * a commit is under way. */
+#define VS_UPLINK_WINDOW 16384
 #define VS_UPLINK_PING_MS 10000    /* idle: ping the server this often */
 #define VS_UPLINK_DEAD_MS 35000    /* no frame for this long: reconnect */
 #define VS_UPLINK_CONNECT_MS 5000
