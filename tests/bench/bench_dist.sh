@@ -12,7 +12,8 @@
 # Usage: tests/bench/bench_dist.sh [CALLS_PER_SENSOR] [SENSORS]
 # BENCH_SCENARIO=nortp: calls without RTP, so CDRs without cdr_rtp rows
 # (default answered: 2 rows each). BENCH_SRV_CONF: extra lines for the
-# server's config, e.g. "mysqlstore_max_threads_cdr = 1".
+# server's config. BENCH_PERF=FILE, BENCH_PERF_DB=FILE: perf profiles of
+# the server, of mariadbd.
 # Prints CDRs/s between 10 % and 90 % of the total, and the server's CPU.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +54,7 @@ spid=${DIST_PID[srv]}
 t0=$(now)
 read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$spid/stat")
 mpid=$(mariadb_pid)
+[ -n "${BENCH_PERF_DB:-}" ] && { perf record -g -o "$BENCH_PERF_DB" -p "$mpid" >/dev/null 2>&1 & PERF_DB_PID=$!; }
 read -r mu0 ms0 < <(awk '{print $14, $15}' "/proc/$mpid/stat")
 read -r busy0 idle0 < <(awk '/^cpu /{print $2+$3+$4+$7+$8, $5+$6}' /proc/stat)
 for i in $(seq "$NSEN"); do
@@ -74,6 +76,7 @@ done
 t1=$(now)
 read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$spid/stat")
 read -r mu1 ms1 < <(awk '{print $14, $15}' "/proc/$mpid/stat")
+[ -n "${PERF_DB_PID:-}" ] && { kill -INT "$PERF_DB_PID"; wait "$PERF_DB_PID"; }
 read -r busy1 idle1 < <(awk '/^cpu /{print $2+$3+$4+$7+$8, $5+$6}' /proc/stat)
 for i in $(seq "$NSEN"); do
 	sen_wait "sen$i" || true
