@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "channel/wire.h"
 
@@ -29,6 +30,7 @@ static void parse_payload(const struct vs_chan_frame *f)
 	struct vs_chan_ping pg;
 	struct vs_chan_cdr cdr;
 	struct vs_chan_ack ack;
+	struct vs_chan_sensor_info si;
 	struct vs_frame fr;
 	uint16_t code, ifx;
 
@@ -63,6 +65,12 @@ static void parse_payload(const struct vs_chan_frame *f)
 	case VS_CHAN_PCAP_DATA:
 		if (!vs_chan_pcap_data__parse(f->data, f->len, &pd))
 			inside(pd.data, pd.len, f);
+		break;
+	case VS_CHAN_SENSOR_INFO:
+		if (!vs_chan_sensor_info__parse(f->data, f->len, &si) &&
+		    (strlen(si.name) >= sizeof(si.name) ||
+		     strlen(si.addr) >= sizeof(si.addr)))
+			abort();
 		break;
 	}
 }

@@ -129,10 +129,17 @@ wait_both a
 t1=$(date +%s.%N)
 check "two sensors through the relay"
 ok "$(awk -v a="$t0" -v b="$t1" -v n=3000 'BEGIN { printf "%d CDRs analysed, relayed, stored and acknowledged in %.1f s", n, b - a }')"
-rows=$(db "SELECT id_sensor, mode, address LIKE 'via relay $REL_UP:%' FROM sensors ORDER BY id_sensor")
-[ "$rows" = "$(printf '11\tlocal\t1\n12\tlocal\t1\n100\trelay\t0')" ] ||
+# SENSOR_INFO: the relay tells the server who is behind it, and when they go
+rows=$(db "SELECT id_sensor, mode, name = '$(hostname)', version <> '',
+	address LIKE '$SEN_DOWN:% via relay 100', last_seen IS NOT NULL FROM sensors ORDER BY id_sensor")
+[ "$rows" = "$(printf '11\tlocal\t1\t1\t1\t1\n12\tlocal\t1\t1\t1\t1\n100\trelay\t1\t1\t0\t1')" ] ||
 	fail "sensors table: $rows"
-ok "sensors table: $(echo "$rows" | tr '\t\n' ' ;')"
+ok "sensors table: $(echo "$rows" | tr '\t\n' ' ;') (name, version, address behind the relay)"
+for id in 11 12; do
+	wait_for "$TMP/srv.log" "sensor $id ([^)]*) disconnected from relay 100" 10 ||
+		fail "the server did not learn that sensor $id left the relay"
+done
+ok "the server learnt from the relay that sensors 11 and 12 left"
 
 # --- the relay killed mid-stream, restarted --------------------------------
 phase_gen b 4000 11
@@ -164,14 +171,16 @@ grep -q "closing [0-9]* sensor connections" "$TMP/rel.log" ||
 ok "the relay closed its sensors' connections when the server went away"
 
 # --- id_sensor clash across the paths ---------------------------------------
-# Sensor 11 is live behind the relay (its last CDR is seconds old: one more
-# call through the relay first, as a loaded machine may have taken longer
-# than the 35 s claim since sensor 11 finished phase c): the same id_sensor
-# connecting directly is refused.
-gen e.11 1 41
-want[11]=$((want[11] + 1))
-SEN_LOG=s11.e sen_start s11 "$TMP/e.11.pcap"
-sen_wait s11 || { tail -20 "$TMP/s11.e.log" >&2; fail "sensor 11's extra call failed"; }
+# Sensor 11 is live behind the relay (capturing on lo, connected, the server
+# told by SENSOR_INFO): the same id_sensor connecting directly is refused.
+sen_conf hold11 11 "interface = lo
+capture_mode = pcap"
+sed -i -e "s/^server_destination = .*/server_destination = $REL_DOWN/" \
+	-e "s/^manager_ip = .*/manager_ip = $SEN_DOWN/" "$TMP/hold11.conf"
+ip netns exec "$NS_SEN" "$VS_BIN" -c "$TMP/hold11.conf" >"$TMP/hold11.log" 2>&1 </dev/null &
+DIST_PID[hold11]=$!
+wait_for "$TMP/hold11.log" "uplink: connected" 15 || { cat "$TMP/hold11.log" >&2; fail "live sensor 11 did not connect to the relay"; }
+sleep 0.5 # its SENSOR_INFO on the way to the server
 sen_conf direct 11
 gen d 1 40
 SEN_LOG=direct sen_start direct "$TMP/d.pcap"
@@ -182,6 +191,9 @@ sen_wait direct 2>/dev/null
 total=$((total - 1)) # its one CDR stays in its spool
 grep -q "already connected through relay 100" "$TMP/direct.log" ||
 	fail "the refused sensor does not say why"
+kill -TERM "${DIST_PID[hold11]}"
+wait "${DIST_PID[hold11]}" || { tail "$TMP/hold11.log" >&2; fail "live sensor 11 did not exit cleanly"; }
+unset "DIST_PID[hold11]"
 ok "id_sensor 11 directly while live through the relay: refused"
 check "after the clash"
 
@@ -210,6 +222,9 @@ if [ "$n" != 6 ] || [ "$got_rtp" != "$want_rtp" ]; then
 	fail "mirroring through the relay: want 6 CDRs and $want_rtp RTP packets under id_sensor 13, have $n and $got_rtp"
 fi
 ok "mirroring through the relay: 6 CDRs, $got_rtp RTP packets, under id_sensor 13"
+row=$(db "SELECT mode, address LIKE '$SEN_DOWN:% via relay 100' FROM sensors WHERE id_sensor = 13")
+[ "$row" = "$(printf 'mirror\t1')" ] || fail "sensors row of the mirroring sensor behind the relay: $row"
+ok "sensors row of sensor 13: mode mirror, its own address via relay 100"
 
 srv_stop srv
 ok "$(grep -o "server: [0-9]* CDRs stored, [0-9]* duplicates dropped" "$TMP/srv.log" | tail -1) (the restarted server: replays of committed CDRs)"

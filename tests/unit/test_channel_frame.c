@@ -593,4 +593,41 @@ Test(chan_msg, names)
 	cr_assert_str_eq(vs_chan_type__name(0), "unknown");
 	cr_assert_str_eq(vs_chan_type__name(VS_CHAN_PACKETS_ACK), "PACKETS_ACK");
 	cr_assert_str_eq(vs_chan_type__name(VS_CHAN_TYPE_MAX + 1), "unknown");
+	cr_assert_str_eq(vs_chan_type__name(VS_CHAN_SENSOR_INFO),
+			 "SENSOR_INFO");
+}
+
+Test(chan_msg, sensor_info)
+{
+	struct vs_chan_sensor_info si = { .id_sensor = 4242, .up = 1,
+					  .mode = 1, .since_us = 1ull << 52 },
+				   back;
+	struct vs_buf b = { 0 };
+
+	strcpy(si.name, "pbx-\x01-a");
+	memset(si.version, 'v', sizeof(si.version) - 1);
+	strcpy(si.addr, "10.0.0.1:5555");
+	cr_assert_eq(vs_chan_sensor_info__put(&b, &si), 0);
+	cr_assert_eq(b.len, 12 + 3 + 7 + 32 + 13);
+	cr_assert_eq(vs_chan_sensor_info__parse(b.p, b.len, &back), 0);
+	cr_expect_eq(back.id_sensor, 4242);
+	cr_expect_eq(back.up, 1);
+	cr_expect_eq(back.mode, 1);
+	cr_expect_eq(back.since_us, 1ull << 52);
+	cr_expect_str_eq(back.name, "pbx-?-a", "non-printable as '?'");
+	cr_expect_eq(strlen(back.version), 32);
+	cr_expect_str_eq(back.addr, "10.0.0.1:5555");
+	/* every truncation, a trailing byte, a bad flag, id_sensor 0 */
+	for (size_t n = 0; n < b.len; n++)
+		cr_expect_eq(vs_chan_sensor_info__parse(b.p, n, &back), -EBADMSG,
+			     "%zu of %zu bytes", n, b.len);
+	cr_assert_eq(vs_buf__put(&b, "x", 1, 0), 0);
+	cr_expect_eq(vs_chan_sensor_info__parse(b.p, b.len, &back), -EBADMSG);
+	b.len--;
+	b.p[2] = 2;
+	cr_expect_eq(vs_chan_sensor_info__parse(b.p, b.len, &back), -EBADMSG);
+	b.p[2] = 0;
+	b.p[0] = b.p[1] = 0;
+	cr_expect_eq(vs_chan_sensor_info__parse(b.p, b.len, &back), -EBADMSG);
+	vs_buf__free(&b);
 }

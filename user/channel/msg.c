@@ -25,6 +25,7 @@ const char *vs_chan_type__name(unsigned type)
 		[VS_CHAN_PCAP_REQUEST] = "PCAP_REQUEST",
 		[VS_CHAN_PCAP_DATA] = "PCAP_DATA",
 		[VS_CHAN_PACKETS_ACK] = "PACKETS_ACK",
+		[VS_CHAN_SENSOR_INFO] = "SENSOR_INFO",
 	};
 
 	if (type && type <= VS_CHAN_TYPE_MAX)
@@ -161,6 +162,75 @@ int vs_chan_ack__parse(const uint8_t *p, size_t n, struct vs_chan_ack *a)
 	a->id_sensor = vs_be16(p);
 	a->first_seq = vs_be64(p + 2);
 	a->count = vs_be32(p + 10);
+	return 0;
+}
+
+/* --- SENSOR_INFO -----------------------------------------------------------*/
+
+static void put_str8(struct vs_buf *b, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	b->p[b->len++] = (uint8_t)n;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+int vs_chan_sensor_info__put(struct vs_buf *b,
+			     const struct vs_chan_sensor_info *si)
+{
+	int err = vs_buf__reserve(b, 12 + 3 + sizeof(si->name) +
+				  sizeof(si->version) + sizeof(si->addr), 0);
+
+	if (err)
+		return err;
+	vs_be16_put(b->p + b->len, si->id_sensor);
+	b->p[b->len + 2] = si->up ? 1 : 0;
+	b->p[b->len + 3] = si->mode;
+	vs_be64_put(b->p + b->len + 4, si->since_us);
+	b->len += 12;
+	put_str8(b, si->name, sizeof(si->name) - 1);
+	put_str8(b, si->version, sizeof(si->version) - 1);
+	put_str8(b, si->addr, sizeof(si->addr) - 1);
+	return 0;
+}
+
+/* A u8-length string at p[*off]: copied into dst (size > 0), truncated to
+ * fit, non-printables as '?'. */
+static int get_str8(const uint8_t *p, size_t n, size_t *off, char *dst,
+		    size_t size)
+{
+	size_t len, i;
+
+	if (*off >= n || n - *off - 1 < p[*off])
+		return -EBADMSG;
+	len = p[(*off)++];
+	for (i = 0; i < len && i < size - 1; i++) {
+		uint8_t c = p[*off + i];
+
+		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	dst[i] = '\0';
+	*off += len;
+	return 0;
+}
+
+int vs_chan_sensor_info__parse(const uint8_t *p, size_t n,
+			       struct vs_chan_sensor_info *si)
+{
+	size_t off = 12;
+
+	if (n < 12 || p[2] > 1)
+		return -EBADMSG;
+	si->id_sensor = vs_be16(p);
+	si->up = p[2];
+	si->mode = p[3];
+	si->since_us = vs_be64(p + 4);
+	if (get_str8(p, n, &off, si->name, sizeof(si->name)) ||
+	    get_str8(p, n, &off, si->version, sizeof(si->version)) ||
+	    get_str8(p, n, &off, si->addr, sizeof(si->addr)) || off != n ||
+	    !si->id_sensor)
+		return -EBADMSG;
 	return 0;
 }
 

@@ -46,7 +46,8 @@ enum vs_chan_type {
 	VS_CHAN_PCAP_REQUEST = 11,  /* server -> sensor */
 	VS_CHAN_PCAP_DATA = 12,     /* sensor -> server */
 	VS_CHAN_PACKETS_ACK = 13,   /* server -> sensor, vs_chan_ack */
-	VS_CHAN_TYPE_MAX = 13,
+	VS_CHAN_SENSOR_INFO = 14,   /* relay -> server, vs_chan_sensor_info */
+	VS_CHAN_TYPE_MAX = 14,
 };
 
 enum vs_chan_compress {
@@ -200,6 +201,22 @@ struct vs_chan_cdr {
 };
 int vs_chan_cdr__put(struct vs_buf *b, const struct vs_chan_cdr *c);
 int vs_chan_cdr__parse(const uint8_t *p, size_t n, struct vs_chan_cdr *c);
+
+/* SENSOR_INFO (protocol 2, relay -> server): a sensor behind the relay
+ * finished its handshake (up) or disconnected. u16 id_sensor, u8 flags
+ * (bit 0: up), u8 mode (enum vs_chan_mode), u64 since_us (relay's wall
+ * clock), then name, version and address, each a u8 length and its bytes.
+ * The parser copies the strings NUL-terminated, non-printables as '?'. */
+struct vs_chan_sensor_info {
+	uint16_t id_sensor;
+	uint8_t up, mode;
+	uint64_t since_us;
+	char name[65], version[33], addr[64];
+};
+int vs_chan_sensor_info__put(struct vs_buf *b,
+			     const struct vs_chan_sensor_info *si);
+int vs_chan_sensor_info__parse(const uint8_t *p, size_t n,
+			       struct vs_chan_sensor_info *si);
 
 /* CDR_ACK: u16 id_sensor, u64 first_seq, u32 count: the server committed
  * sequences first_seq .. first_seq + count - 1 of that sensor. */

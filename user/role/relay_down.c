@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -82,6 +83,34 @@ refused:
 	return 1;
 }
 
+/* SENSOR_INFO to the central server, so that its sensors table names the
+ * sensors behind this relay and knows when they come and go (it could
+ * only see their id_sensor in their frames). Best effort: lost with the
+ * upstream connection, which closes every sensor anyway. */
+static void tell_server(struct vs_relay *r, struct rl_conn *rc, int up)
+{
+	const struct vs_chan_peer *p = vs_chan_conn__peer(rc->c);
+	struct vs_chan_sensor_info si = {
+		.id_sensor = rc->id, .up = (uint8_t)up,
+		.mode = (uint8_t)p->mode,
+	};
+	struct vs_buf b = { 0 };
+	struct timespec ts;
+
+	if (!r->up)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	si.since_us = (uint64_t)ts.tv_sec * 1000000u +
+		      (uint64_t)ts.tv_nsec / 1000u;
+	snprintf(si.name, sizeof(si.name), "%s", p->name);
+	snprintf(si.version, sizeof(si.version), "%s", p->version);
+	snprintf(si.addr, sizeof(si.addr), "%s", p->addr);
+	if (vs_chan_sensor_info__put(&b, &si) ||
+	    vs_relay__up_send(r, VS_CHAN_SENSOR_INFO, b.p, b.len))
+		vs_dbg("relay: sensor %u: SENSOR_INFO not sent", rc->id);
+	vs_buf__free(&b);
+}
+
 static void on_ready(struct vs_relay *r, struct rl_conn *rc)
 {
 	const struct vs_chan_peer *p = vs_chan_conn__peer(rc->c);
@@ -95,6 +124,7 @@ static void on_ready(struct vs_relay *r, struct rl_conn *rc)
 	vs_info("relay: sensor %u (%s, version %s, %s) connected from %s",
 		rc->id, rc->name, p->version, p->mode == VS_CHAN_MODE_MIRROR ?
 		"packet mirroring" : "local processing", rc->addr);
+	tell_server(r, rc, 1);
 	if (r->last_ack[rc->id].count) { /* its mark, in case it missed it */
 		b = vs_chan_conn__scratch(rc->c);
 		if (vs_chan_ack__put(b, &r->last_ack[rc->id]) ||
@@ -268,8 +298,10 @@ void vs_relay__down_close_all(struct vs_relay *r, const char *why)
 static void conn_free(struct vs_relay *r, struct rl_conn *rc)
 {
 	if (rc->ready) {
-		if (r->by_id[rc->id] == rc)
+		if (r->by_id[rc->id] == rc) {
 			r->by_id[rc->id] = NULL;
+			tell_server(r, rc, 0);
+		}
 		vs_info("relay: sensor %u (%s) disconnected: %llu CDRs, %llu "
 			"packet batches forwarded, %llu acknowledgements back",
 			rc->id, rc->name, (unsigned long long)rc->cdrs,

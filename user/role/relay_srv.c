@@ -7,8 +7,9 @@
  * "relay").
  *
  * An id_sensor is live on one path at a time: directly, or behind one
- * relay (claimed by its last frame there within VS_SRV_DEAD_MS, or until
- * that relay disconnects). The later path is refused: a direct connection
+ * relay (claimed by its SENSOR_INFO or a frame there, until its "down"
+ * SENSOR_INFO, that relay disconnects or VS_SRV_DEAD_MS without a
+ * frame). The later path is refused: a direct connection
  * in the accept hook, a relay's frames by not taking them in (logged; they
  * stay in that sensor's spool). */
 #include <errno.h>
@@ -98,6 +99,52 @@ void vs_srv__relay_ack(struct vs_server *srv, struct srv_sensor *s)
 	(void)srv;
 	if (sc && sc->ready && !sc->dead)
 		vs_srv__ack_to(sc, s, &s->relay_acked);
+}
+
+static const char *mode_name(uint8_t mode)
+{
+	return mode == VS_CHAN_MODE_MIRROR ? "mirror" : "local";
+}
+
+/* Before this, a sensor behind a relay was known only by the id_sensor in
+ * its frames: no name, version or address, and gone only when the relay
+ * was. */
+int vs_srv__relay_info(struct vs_server *srv, struct srv_conn *sc,
+		       const uint8_t *p, uint32_t n)
+{
+	struct vs_chan_sensor_info si;
+	struct srv_sensor *s = NULL;
+	int r;
+
+	if (!sc->relay || vs_chan_sensor_info__parse(p, n, &si) ||
+	    si.mode > VS_CHAN_MODE_MIRROR)
+		return -EPROTO;
+	if (!si.up) {
+		s = srv->sensors[si.id_sensor];
+		if (!s || s->relay != sc)
+			return 0;
+		s->relay = NULL;
+		s->last_seen_us = vs_srv__wall_us();
+		vs_info("server: sensor %u (%s) disconnected from relay %u",
+			s->id, s->name, sc->s->id);
+		vs_srv__mirror_down(srv, s);
+		vs_srv__upsert(srv, s);
+		return 0;
+	}
+	r = vs_srv__relayed(srv, sc, si.id_sensor, &s);
+	if (r)
+		return r == -EPROTO ? r : 0;
+	snprintf(s->name, sizeof(s->name), "%s", si.name);
+	snprintf(s->version, sizeof(s->version), "%s", si.version);
+	snprintf(s->mode, sizeof(s->mode), "%s", mode_name(si.mode));
+	snprintf(s->addr, sizeof(s->addr), "%.40s via relay %u", si.addr,
+		 sc->s->id);
+	s->connected_since_us = si.since_us;
+	vs_dbg("server: sensor %u behind relay %u: %s, version %s, %s, "
+	       "from %s", s->id, sc->s->id, s->name, s->version, s->mode,
+	       si.addr);
+	vs_srv__upsert(srv, s);
+	return 0;
 }
 
 /* Heartbeat (beat) or disconnect (gone) of relay connection sc: the rows

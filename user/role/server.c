@@ -137,6 +137,9 @@ static void read_conn(struct vs_server *srv, struct srv_conn *sc)
 		case VS_CHAN_PCAP_DATA:
 			r = vs_srv_ctl__pcap_data(srv, sc, f.data, f.len);
 			break;
+		case VS_CHAN_SENSOR_INFO:
+			r = vs_srv__relay_info(srv, sc, f.data, f.len);
+			break;
 		case VS_CHAN_PONG:
 			r = 0;
 			break;

@@ -159,5 +159,10 @@ void vs_srv__relay_ack(struct vs_server *srv, struct srv_sensor *s);
 /* The sensors rows behind relay connection sc: refreshed, or (gone) their
  * last_seen written and the sensors released. */
 void vs_srv__relay_rows(struct vs_server *srv, struct srv_conn *sc, int gone);
+/* A SENSOR_INFO frame on relay connection sc: 0 (taken, or ignored when
+ * that id_sensor is live elsewhere or the database cannot say now) or
+ * -EPROTO (malformed, or not from a relay). */
+int vs_srv__relay_info(struct vs_server *srv, struct srv_conn *sc,
+		       const uint8_t *p, uint32_t n);
 
 #endif
