@@ -32,14 +32,6 @@ diff "$TMP/live.norm" "$TMP/off.norm" >"$TMP/diff" ||
 ok "$(wc -l <"$TMP/live.norm") live CDRs identical to voxsense -r of the captured frames"
 "$VS_BIN" -r "$TMP/a.pcap" -r "$TMP/b.pcap" --spooldir "$TMP/orig" -c /dev/null \
 	--cdr-json "$TMP/orig.json" 2>/dev/null || fail "voxsense -r originals"
-counts() {
-	python3 -c '
-import json, sys
-for l in sorted(open(sys.argv[1]), key=lambda l: json.loads(l)["call_id"]):
-    d = json.loads(l)
-    print(d["call_id"], d["end"], d["sip_messages"],
-          [(s["packets"], s["rtcp_packets"]) for s in d["streams"]])' "$1"
-}
-diff <(counts "$TMP/live.json") <(counts "$TMP/orig.json") ||
+diff <(stream_counts "$TMP/live.json") <(stream_counts "$TMP/orig.json") ||
 	fail "live CDRs lost packets compared with the original capture"
 ok "per-stream packet counts equal those of the original capture"

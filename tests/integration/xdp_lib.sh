@@ -188,16 +188,29 @@ expect_count() { # NAME OP VALUE
 	ok "$1 = $v"
 }
 
-# The CDRs of a JSON-lines file without pcap_path, one per line, sorted.
+# The CDRs of a JSON-lines file without pcap_path (and the keys in
+# VXS_NORM_DROP, space-separated), one per line, sorted.
 cdrs_norm() {
 	python3 -c '
 import json, sys
 rows = []
 for line in open(sys.argv[1]):
     d = json.loads(line)
-    d.pop("pcap_path", None)
+    for k in ["pcap_path"] + sys.argv[2].split():
+        d.pop(k, None)
     rows.append(json.dumps(d, sort_keys=True))
-print("\n".join(sorted(rows)))' "$1"
+print("\n".join(sorted(rows)))' "$1" "${VXS_NORM_DROP:-}"
+}
+
+# stream_counts CDR_JSON: per call (by Call-ID) its end, SIP messages and
+# each stream's RTP and RTCP packet counts, to compare with a reference.
+stream_counts() {
+	python3 -c '
+import json, sys
+for l in sorted(open(sys.argv[1]), key=lambda l: json.loads(l)["call_id"]):
+    d = json.loads(l)
+    print(d["call_id"], d["end"], d["sip_messages"],
+          [(s["packets"], s["rtcp_packets"]) for s in d["streams"]])' "$1"
 }
 
 # Kernel counter names, in the order of VS_KCNT in include/vs_kern_user.h.
