@@ -12,6 +12,8 @@
 # $VS_MYSQL_DB (tests use one each). Exported for programs (tests/unit/test_store_mysql.c, bench_mysql):
 #   VS_MYSQL_SOCKET VS_MYSQL_HOST VS_MYSQL_PORT VS_MYSQL_DB VS_MYSQL_USER
 #   VS_MYSQL_PASSWORD VS_MYSQL_PIDFILE VS_MYSQL_START (script: start, wait)
+# Set before mariadb_start: VS_MYSQL_BUFFER_POOL (innodb_buffer_pool_size,
+# default 128M: the tests' tables are small).
 # shellcheck shell=bash
 
 if [ -z "${TMP:-}" ] || [ ! -d "$TMP" ]; then
@@ -108,7 +110,7 @@ setsid "$MDB_BIN" --no-defaults $user_opt --datadir="$MDB_DIR/data" \\
 	--socket="$VS_MYSQL_SOCKET" --port=$VS_MYSQL_PORT \\
 	--bind-address=127.0.0.1 --pid-file="$VS_MYSQL_PIDFILE" \\
 	--tmpdir="$MDB_DIR/tmp" --log-error="$MDB_DIR/error.log" \\
-	--skip-name-resolve --innodb-buffer-pool-size=128M \\
+	--skip-name-resolve --innodb-buffer-pool-size=${VS_MYSQL_BUFFER_POOL:-128M} \\
 	--max-connections=50 </dev/null >/dev/null 2>&1 &
 for i in \$(seq 1 300); do
 	if [ -S "$VS_MYSQL_SOCKET" ] && [ -s "$VS_MYSQL_PIDFILE" ] &&
