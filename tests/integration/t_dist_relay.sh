@@ -181,6 +181,17 @@ ip netns exec "$NS_SEN" "$VS_BIN" -c "$TMP/hold11.conf" >"$TMP/hold11.log" 2>&1 
 DIST_PID[hold11]=$!
 wait_for "$TMP/hold11.log" "uplink: connected" 15 || { cat "$TMP/hold11.log" >&2; fail "live sensor 11 did not connect to the relay"; }
 sleep 0.5 # its SENSOR_INFO on the way to the server
+ip netns exec "$NS_SRV" "$VS_BIN" -c "$TMP/srv.conf" --status >"$TMP/status.json" ||
+	fail "--status failed"
+python3 - "$TMP/status.json" "$(hostname)" "$SEN_DOWN" <<'PY' || fail "--status: $(cat "$TMP/status.json")"
+import json, sys
+st = json.load(open(sys.argv[1]))
+s = [x for x in st["sensors"] if x["id_sensor"] == 11][0]
+assert s["connected"] is True and s["via_relay"] == 100, s
+assert s["mode"] == "local" and s["name"] == sys.argv[2], s
+assert s["address"].startswith(sys.argv[3] + ":"), s
+PY
+ok "--status: sensor 11 connected via relay 100, with its name, mode and address"
 sen_conf direct 11
 gen d 1 40
 SEN_LOG=direct sen_start direct "$TMP/d.pcap"

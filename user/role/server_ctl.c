@@ -248,8 +248,8 @@ static const char *sensor_mode(const struct srv_sensor *s)
 	static const char *const names[] = {"local", "mirror", "relay"};
 	const struct vs_chan_peer *p;
 
-	if (!s->conn || !s->conn->ready)
-		return s->relay ? "behind relay" : NULL;
+	if (!s->conn || !s->conn->ready) /* behind a relay: its SENSOR_INFO */
+		return s->relay ? (s->mode[0] ? s->mode : "local") : NULL;
 	p = vs_chan_conn__peer(s->conn->c);
 	return p->mode <= VS_CHAN_MODE_RELAY ? names[p->mode] : "?";
 }
@@ -268,7 +268,12 @@ static cJSON *sensor_json(const struct srv_sensor *s)
 	else
 		cJSON_AddNullToObject(o, "mode");
 	cJSON_AddBoolToObject(o, "connected",
-			      s->conn && s->conn->ready && !s->conn->dead);
+			      (s->conn && s->conn->ready && !s->conn->dead) ||
+			      (s->relay && !s->relay->dead));
+	if (s->relay)
+		cJSON_AddNumberToObject(o, "via_relay", s->relay->s->id);
+	else
+		cJSON_AddNullToObject(o, "via_relay");
 	add_time(o, "connected_since", s->connected_since_us);
 	add_time(o, "last_seen", s->last_seen_us);
 	cJSON_AddNumberToObject(o, "cdrs", (double)s->cdrs);
