@@ -106,5 +106,6 @@ PY
 dups=$(db "SELECT count(*) - count(DISTINCT id_sensor, call_id) FROM cdr")
 [ "$dups" = 0 ] || fail "$dups duplicate CDRs"
 echo "  every CDR stored exactly once"
+echo "  server peak RSS $(awk '/^VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$spid/status")"
 srv_stop srv
 grep -o "[0-9]* commits; database: .*" "$TMP/srv.log" | tail -1 | sed 's/^/  server: /'
