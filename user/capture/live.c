@@ -13,6 +13,14 @@
 
 #define DRAIN_BATCH 4096
 #define WAIT_MS 10 /* the kernel batches wakeups; we poll this often */
+/* ... while frames come. An idle sensor should cost nothing on the host it
+ * shares: each wakeup costs tens of µs, so after waits that found nothing
+ * the wait doubles up to IDLE_WAIT_MS (still within IDLE_US, the idle
+ * work's period), and drops back to WAIT_MS with the first frame. Only
+ * the ring's batched RTP waits longer for it: SIP wakes the reader at once
+ * (wakes_now in the BPF program), and a full-enough ring does too. AF_XDP
+ * wakes a poll for every frame, so it always waits IDLE_WAIT_MS. */
+#define IDLE_WAIT_MS 100
 #define IDLE_US 100000
 /* AF_XDP wakes a waiting reader for every frame it queues; one wakeup
  * per frame costs more than the frame. After a poll that found only a
@@ -269,16 +277,19 @@ fail:
 
 static int run_rings(struct vs_live *l)
 {
-	int n = 0, err;
+	int n = 0, err, wait = WAIT_MS;
 
 	while (!*l->o.stop) {
 		n = vs_ring_set__drain(l->rings, DRAIN_BATCH, on_record, l);
 		if (n < 0)
 			return n;
 		vs_live__maybe_idle(l);
-		if (n)
+		if (n) {
+			wait = WAIT_MS;
 			continue;
-		err = vs_ring_set__wait(l->rings, WAIT_MS);
+		}
+		err = vs_ring_set__wait(l->rings, wait);
+		wait = wait * 2 < IDLE_WAIT_MS ? wait * 2 : IDLE_WAIT_MS;
 		if (err && err != -EINTR)
 			return err;
 	}
@@ -293,7 +304,7 @@ static int run_xsk(struct vs_live *l)
 	int n;
 
 	while (!*l->o.stop) {
-		n = vs_afxdp__poll(l->xsk, WAIT_MS, on_xsk, l);
+		n = vs_afxdp__poll(l->xsk, IDLE_WAIT_MS, on_xsk, l);
 		if (n < 0 && n != -EINTR)
 			return n;
 		vs_live__maybe_idle(l);
