@@ -82,7 +82,8 @@ int vs_srv__relayed(struct vs_server *srv, struct srv_conn *sc, uint16_t id,
 	s->relay = sc;
 	s->relay_acked = 0;
 	snprintf(s->addr, sizeof(s->addr), "via relay %s", sc->s->addr);
-	snprintf(s->mode, sizeof(s->mode), "local");
+	if (strcmp(s->mode, "mirror")) /* as its SENSOR_INFO said, if any */
+		snprintf(s->mode, sizeof(s->mode), "local");
 	s->connected_since_us = s->last_seen_us;
 	vs_info("server: sensor %u connected through relay %u (%s) from %s; "
 		"committed up to sequence %llu", id, sc->s->id, sc->s->name,
