@@ -22,7 +22,9 @@
 #include "cdr/cdr_bin.h"
 #include "cdr/cdr_json.h"
 
-enum bin_kind { B_UINT, B_INT, B_F64, B_STR, B_EP, B_ENUM };
+/* Integers and doubles alike travel as their bits (B_NUM): the field's
+ * width is all the codec needs; enums are range-checked on the way in. */
+enum bin_kind { B_NUM, B_STR, B_EP, B_ENUM };
 
 struct bin_field {
 	uint16_t off;
@@ -40,37 +42,37 @@ struct bin_field {
 
 #define C(m, k) FLD(struct vs_cdr, m, k)
 static const struct bin_field cdr_fields[] = {
-	C(id_sensor, B_UINT), C(call_id, B_STR), C(caller, B_STR),
+	C(id_sensor, B_NUM), C(call_id, B_STR), C(caller, B_STR),
 	C(caller_domain, B_STR), C(caller_name, B_STR), C(called, B_STR),
 	C(called_domain, B_STR), C(called_name, B_STR),
 	C(sip_caller, B_EP), C(sip_called, B_EP),
-	C(calldate_us, B_UINT), C(callend_us, B_UINT),
-	C(progress_us, B_UINT), C(connect_us, B_UINT),
-	C(first_rtp_us, B_UINT), C(duration_s, B_F64),
-	C(connect_duration_s, B_F64), C(last_sip_code, B_INT),
+	C(calldate_us, B_NUM), C(callend_us, B_NUM),
+	C(progress_us, B_NUM), C(connect_us, B_NUM),
+	C(first_rtp_us, B_NUM), C(duration_s, B_NUM),
+	C(connect_duration_s, B_NUM), C(last_sip_code, B_NUM),
 	C(last_sip_text, B_STR),
 	ENUM(struct vs_cdr, whohanged, VS_HANGUP_CALLEE),
 	ENUM(struct vs_cdr, end, VS_END_EOF),
 	C(bye_reason, B_STR), C(caller_ua, B_STR), C(called_ua, B_STR),
-	C(sip_messages, B_UINT), C(reinvites, B_UINT), C(pcap_path, B_STR),
+	C(sip_messages, B_NUM), C(reinvites, B_NUM), C(pcap_path, B_STR),
 };
 #undef C
 
 #define L(m, k) FLD(struct vs_cdr_leg, m, k)
 static const struct bin_field leg_fields[] = {
-	L(present, B_INT), L(ssrc, B_UINT), L(payload_type, B_UINT),
-	L(codec, B_STR), L(clock_rate, B_UINT), L(src, B_EP), L(dst, B_EP),
-	L(first_us, B_UINT), L(last_us, B_UINT), L(ptime_ms, B_UINT),
-	L(packets, B_UINT), L(lost, B_UINT), L(duplicates, B_UINT),
-	L(reordered, B_UINT), L(loss_pct, B_F64), L(jitter_mean_ms, B_F64),
-	L(jitter_max_ms, B_F64), L(mos, B_F64), L(r_factor, B_F64),
-	ARR(struct vs_cdr_leg, loss_burst, B_UINT),
-	ARR(struct vs_cdr_leg, delay, B_UINT),
-	L(dtmf_events, B_UINT), L(dtmf, B_STR),
-	L(rtcp_packets, B_UINT), L(rtcp_reports, B_UINT),
-	L(rtcp_lost, B_INT), L(rtcp_fraction_lost_max, B_F64),
-	L(rtcp_jitter_mean_ms, B_F64), L(rtcp_jitter_max_ms, B_F64),
-	L(rtcp_rtt_mean_ms, B_F64), L(rtcp_rtt_max_ms, B_F64),
+	L(present, B_NUM), L(ssrc, B_NUM), L(payload_type, B_NUM),
+	L(codec, B_STR), L(clock_rate, B_NUM), L(src, B_EP), L(dst, B_EP),
+	L(first_us, B_NUM), L(last_us, B_NUM), L(ptime_ms, B_NUM),
+	L(packets, B_NUM), L(lost, B_NUM), L(duplicates, B_NUM),
+	L(reordered, B_NUM), L(loss_pct, B_NUM), L(jitter_mean_ms, B_NUM),
+	L(jitter_max_ms, B_NUM), L(mos, B_NUM), L(r_factor, B_NUM),
+	ARR(struct vs_cdr_leg, loss_burst, B_NUM),
+	ARR(struct vs_cdr_leg, delay, B_NUM),
+	L(dtmf_events, B_NUM), L(dtmf, B_STR),
+	L(rtcp_packets, B_NUM), L(rtcp_reports, B_NUM),
+	L(rtcp_lost, B_NUM), L(rtcp_fraction_lost_max, B_NUM),
+	L(rtcp_jitter_mean_ms, B_NUM), L(rtcp_jitter_max_ms, B_NUM),
+	L(rtcp_rtt_mean_ms, B_NUM), L(rtcp_rtt_max_ms, B_NUM),
 	ENUM(struct vs_cdr_leg, dir, 1),
 };
 #undef L
@@ -108,7 +110,6 @@ static size_t field_max(const struct bin_field *f)
 	switch (f->kind) {
 	case B_STR: return 2u + f->size;
 	case B_EP: return 18;
-	case B_F64: return 8;
 	default: return (size_t)f->size * f->count;
 	}
 }
@@ -139,7 +140,7 @@ static uint8_t *put_field(uint8_t *p, const struct bin_field *f,
 		ep = (const struct vs_endpoint *)src;
 		memcpy(p, ep->addr.b, 16);
 		return put_le(p + 16, ep->port, 2);
-	default: /* B_UINT, B_INT, B_F64, B_ENUM: the bits as they are */
+	default: /* B_NUM, B_ENUM: the bits as they are */
 		for (unsigned i = 0; i < f->count; i++, src += f->size)
 			p = put_le(p, load_uint(src, f->size), f->size);
 		return p;
@@ -260,7 +261,7 @@ static int get_field(struct rd *r, const struct bin_field *f, uint8_t *base)
 			return -EBADMSG;
 		store_uint(dst, v, f->size);
 		return 0;
-	default: /* B_UINT, B_INT, B_F64: the bits as they are */
+	default: /* B_NUM: the bits as they are */
 		for (unsigned i = 0; i < f->count; i++, dst += f->size) {
 			if (!take(r, f->size, &at))
 				return -EBADMSG;
