@@ -19,17 +19,8 @@ send "$TMP/a.pcap"
 send "$TMP/b.pcap"
 sleep 0.5
 sensor_stop
-find "$TMP/spool" -name '*.pcap' >"$TMP/pcaps"
-[ -s "$TMP/pcaps" ] || fail "no call pcaps written"
-mergecap -F pcap -w "$TMP/merged.pcap" $(cat "$TMP/pcaps") || fail mergecap
-"$VS_BIN" -r "$TMP/merged.pcap" --spooldir "$TMP/off" -c /dev/null \
-	--cdr-json "$TMP/off.json" 2>/dev/null || fail "voxsense -r"
-cdrs_norm "$TMP/live.json" >"$TMP/live.norm"
-cdrs_norm "$TMP/off.json" >"$TMP/off.norm"
-[ "$(wc -l <"$TMP/live.norm")" -ge 6 ] || fail "too few live CDRs"
-diff "$TMP/live.norm" "$TMP/off.norm" >"$TMP/diff" ||
-	{ head -c 3000 "$TMP/diff"; fail "live and offline CDRs differ"; }
-ok "$(wc -l <"$TMP/live.norm") live CDRs identical to voxsense -r of the captured frames"
+n=$(same_as_offline "$TMP/spool" "$TMP/live.json") || exit 1
+ok "$n live CDRs identical to voxsense -r of the captured frames"
 "$VS_BIN" -r "$TMP/a.pcap" -r "$TMP/b.pcap" --spooldir "$TMP/orig" -c /dev/null \
 	--cdr-json "$TMP/orig.json" 2>/dev/null || fail "voxsense -r originals"
 diff <(stream_counts "$TMP/live.json") <(stream_counts "$TMP/orig.json") ||

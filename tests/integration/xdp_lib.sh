@@ -202,6 +202,24 @@ for line in open(sys.argv[1]):
 print("\n".join(sorted(rows)))' "$1" "${VXS_NORM_DROP:-}"
 }
 
+# same_as_offline SPOOLDIR CDR_JSON: the CDRs of CDR_JSON (a live run's)
+# must equal those of `voxsense -r` of the call pcaps under SPOOLDIR, merged
+# (compared as cdrs_norm, so VXS_NORM_DROP applies; at least 6 CDRs).
+# Prints how many. Needs mergecap.
+same_as_offline() {
+	find "$1" -name '*.pcap' >"$TMP/pcaps"
+	[ -s "$TMP/pcaps" ] || fail "no call pcaps written under $1"
+	mergecap -F pcap -w "$TMP/merged.pcap" $(cat "$TMP/pcaps") || fail mergecap
+	"$VS_BIN" -r "$TMP/merged.pcap" --spooldir "$TMP/off" -c /dev/null \
+		--cdr-json "$TMP/off.json" 2>/dev/null || fail "voxsense -r of the call pcaps"
+	cdrs_norm "$2" >"$TMP/live.norm"
+	cdrs_norm "$TMP/off.json" >"$TMP/off.norm"
+	[ "$(wc -l <"$TMP/live.norm")" -ge 6 ] || fail "too few CDRs in $2"
+	diff "$TMP/live.norm" "$TMP/off.norm" >"$TMP/diff" ||
+		{ head -c 3000 "$TMP/diff" >&2; fail "CDRs of $2 differ from -r of the call pcaps"; }
+	wc -l <"$TMP/live.norm"
+}
+
 # stream_counts CDR_JSON: per call (by Call-ID) its end, SIP messages and
 # each stream's RTP and RTCP packet counts, to compare with a reference.
 stream_counts() {
