@@ -97,9 +97,10 @@ $(BUILD)/rel/mirror_send: tests/channel/mirror_send.c $(REL_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS_REL) $^ $(LDLIBS) -o $@
 
-$(BUILD)/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
+# Tests rebuild when a shared test header (fixtures) changes.
+$(BUILD)/asan/unit/%: tests/unit/%.c $(ASAN_LIB) $(wildcard tests/unit/*.h)
 	$(call msg,LD-TEST,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Itests $(CFLAGS_ASAN) $^ $(LDLIBS) -lcriterion -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) -Itests $(CFLAGS_ASAN) $(filter-out %.h,$^) $(LDLIBS) -lcriterion -o $@
 
 # libFuzzer targets: the daemon's library built once with clang and
 # coverage instrumentation, linked into each target.
@@ -111,10 +112,10 @@ $(BUILD)/fuzzobj/%.o: %.c $(wildcard user/*/*.h include/*.h)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard tests/fuzz/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) \
-		-fsanitize=fuzzer $^ $(LDLIBS) -o $@
+		-fsanitize=fuzzer $(filter-out %.h,$^) $(LDLIBS) -o $@
 
 # --- running -----------------------------------------------------------------
 run: all
