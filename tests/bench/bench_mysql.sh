@@ -12,10 +12,10 @@ top=$(cd "$here/../.." && pwd)
 secs=${1:-${BENCH_SECONDS:-10}}
 cd "$top" || exit 1
 gcc -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -O2 -Wall -Wextra \
-	tests/bench/bench_mysql.c user/cdr/store_mysql.c user/cdr/schema.c \
+	tests/bench/bench_mysql.c user/cdr/store_mysql.c user/cdr/store_mysql_ins.c user/cdr/schema.c \
 	user/cdr/cdr.c user/core/*.c -lmariadb -lm -o "$TMP/bench_mysql" ||
 	fail "cannot build bench_mysql"
 mariadb_start
 echo "MariaDB $(mariadb_sql 'SELECT VERSION()'), innodb_flush_log_at_trx_commit=$(mariadb_sql 'SELECT @@innodb_flush_log_at_trx_commit') (durable), unix socket, $secs s per row"
-"$TMP/bench_mysql" "$secs" 1 100 1000 2000 rtp 1000 2000 dedup 1000 ||
+"$TMP/bench_mysql" "$secs" ${BENCH_MYSQL_ARGS:-1 100 1000 2000 rtp 1000 2000 dedup 1000} ||
 	fail "bench_mysql"

@@ -11,6 +11,7 @@
 # The user may create and drop any database whose name starts with
 # $VS_MYSQL_DB (tests use one each). Exported for programs (tests/unit/test_store_mysql.c, bench_mysql):
 #   VS_MYSQL_SOCKET VS_MYSQL_HOST VS_MYSQL_PORT VS_MYSQL_DB VS_MYSQL_USER
+#   VS_MYSQL_NOALTER_USER (same password, no ALTER privilege)
 #   VS_MYSQL_PASSWORD VS_MYSQL_PIDFILE VS_MYSQL_START (script: start, wait)
 # Set before mariadb_start: VS_MYSQL_BUFFER_POOL (innodb_buffer_pool_size,
 # default 128M: the tests' tables are small).
@@ -96,10 +97,13 @@ mariadb_start() {
 		VS_MYSQL_PORT=$(mariadb_free_port) || fail "no free port"
 		VS_MYSQL_DB=voxsense
 		VS_MYSQL_USER=vs
+		# A user who may not ALTER tables (test_store_mysql).
+		VS_MYSQL_NOALTER_USER=vs_noalter
 		VS_MYSQL_PASSWORD="pw-$$-$RANDOM"
 		VS_MYSQL_START="$MDB_DIR/start.sh"
 		export VS_MYSQL_SOCKET VS_MYSQL_PIDFILE VS_MYSQL_HOST VS_MYSQL_PORT
 		export VS_MYSQL_DB VS_MYSQL_USER VS_MYSQL_PASSWORD VS_MYSQL_START
+		export VS_MYSQL_NOALTER_USER
 		# The command line lives in a script so that a C test can
 		# restart the server after killing it.
 		cat >"$VS_MYSQL_START" <<EOF
@@ -134,7 +138,9 @@ EOF
 			CREATE USER '$VS_MYSQL_USER'@'localhost' IDENTIFIED BY '$VS_MYSQL_PASSWORD';
 			CREATE USER '$VS_MYSQL_USER'@'127.0.0.1' IDENTIFIED BY '$VS_MYSQL_PASSWORD';
 			GRANT ALL ON \`$VS_MYSQL_DB%\`.* TO '$VS_MYSQL_USER'@'localhost';
-			GRANT ALL ON \`$VS_MYSQL_DB%\`.* TO '$VS_MYSQL_USER'@'127.0.0.1';" ||
+			GRANT ALL ON \`$VS_MYSQL_DB%\`.* TO '$VS_MYSQL_USER'@'127.0.0.1';
+			CREATE USER '$VS_MYSQL_NOALTER_USER'@'localhost' IDENTIFIED BY '$VS_MYSQL_PASSWORD';
+			GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX ON \`$VS_MYSQL_DB%\`.* TO '$VS_MYSQL_NOALTER_USER'@'localhost';" ||
 			fail "cannot create the test database and user"
 	else
 		"$VS_MYSQL_START" || fail "mariadbd did not restart"
@@ -147,7 +153,9 @@ mariadb_store_test() {
 	local top bin
 	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 	bin="$top/build/asan/unit/test_store_mysql"
-	if [ -x "$bin" ] && [ "$bin" -nt "$top/user/cdr/store_mysql.c" ]; then
+	if [ -x "$bin" ] && [ "$bin" -nt "$top/user/cdr/store_mysql.c" ] &&
+		[ "$bin" -nt "$top/user/cdr/store_mysql_ins.c" ] &&
+		[ "$bin" -nt "$top/tests/unit/test_store_mysql.c" ]; then
 		echo "$bin"
 		return 0
 	fi
@@ -156,6 +164,7 @@ mariadb_store_test() {
 		-O1 -g -fsanitize=address,undefined -Wall -Wextra -Werror \
 		-Wshadow -Wno-missing-field-initializers \
 		tests/unit/test_store_mysql.c user/cdr/store_mysql.c \
+		user/cdr/store_mysql_ins.c \
 		user/cdr/store_sqlite.c user/cdr/store_json.c \
 		user/cdr/cdr_json.c user/cdr/schema.c user/cdr/cdr.c \
 		user/core/*.c -lcriterion -lsqlite3 -lcjson -lmariadb -lm \

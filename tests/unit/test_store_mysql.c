@@ -875,6 +875,213 @@ Test(store_mysql, migrates_version_1)
 	mysql_close(m);
 }
 
+/* --- INSERTs that name only the filled columns (store_mysql_ins.c) ---------- */
+
+static void qtext(MYSQL *m, const char *sql, char *buf, size_t len)
+{
+	MYSQL_RES *r;
+	MYSQL_ROW row;
+
+	run(m, sql);
+	r = mysql_store_result(m);
+	cr_assert(r, "%s", sql);
+	row = mysql_fetch_row(r);
+	cr_assert(row, "%s: no row", sql);
+	snprintf(buf, len, "%s", row[0] ? row[0] : "(null)");
+	mysql_free_result(r);
+}
+
+/* CDR i of a mix in which rows fill different columns: full with 2
+ * streams, empty, full without leg b and DTMF, full with 3 streams one of
+ * which is empty but for its SSRC. */
+static void mixed_cdr(struct vs_cdr *c, struct vs_cdr_leg *st, unsigned i,
+		      char *id, size_t len)
+{
+	snprintf(id, len, "mix%u", i);
+	switch (i % 4) {
+	case 0:
+		fill(c, id);
+		with_streams(c, st, 2, 10 * i);
+		break;
+	case 1:
+		memset(c, 0, sizeof(*c));
+		snprintf(c->call_id, sizeof(c->call_id), "%s", id);
+		c->end = VS_END_TIMEOUT;
+		break;
+	case 2:
+		fill(c, id);
+		memset(&c->b, 0, sizeof(c->b));
+		c->a.dtmf[0] = '\0';
+		c->a.dtmf_events = 0;
+		break;
+	default:
+		fill(c, id);
+		with_streams(c, st, 3, 10 * i);
+		memset(&st[2], 0, sizeof(st[2]));
+		st[2].ssrc = 10 * i + 2;
+		break;
+	}
+}
+
+/* One batch mixes them, over several pipelined chunks (batch 64: chunks of
+ * 16) and several batches: every row, and every stream row, equals
+ * SQLite's. */
+Test(store_mysql, narrow_mixed_rows_equal_sqlite)
+{
+	struct vs_mysql_opts o = fresh_db("narrow");
+	struct vs_cdr_leg st[4];
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	char id[32];
+	unsigned i;
+	MYSQL *m;
+
+	o.batch_rows = 64;
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s, "%s", strerror(errno));
+	for (i = 0; i < 200; i++) {
+		/* Runs of one kind, so that chunks differ in what they fill. */
+		mixed_cdr(&c, st, i < 100 ? i / 25 : i, id, sizeof(id));
+		snprintf(c.call_id, sizeof(c.call_id), "mix%u", i);
+		cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	}
+	cr_assert_eq(vs_cdr_store__flush(s), 0);
+	vs_cdr_store__close(s);
+	m = peek();
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr"), 200);
+	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"),
+		     25 * 2 + 25 * 3 + 25 * 2 + 25 * 3);
+	mysql_close(m);
+	for (i = 0; i < 200; i += i < 100 ? 25 : 1) {
+		mixed_cdr(&c, st, i < 100 ? i / 25 : i, id, sizeof(id));
+		snprintf(id, sizeof(id), "mix%u", i);
+		snprintf(c.call_id, sizeof(c.call_id), "%s", id);
+		compare_with_sqlite(&c, id);
+		if (c.n_streams && c.streams)
+			compare_streams_with_sqlite(&c, id);
+		if (i >= 100)
+			i += 4; /* a sample of the second half: every kind */
+	}
+}
+
+static void open_close(void *arg)
+{
+	struct vs_cdr_store *s = vs_cdr_store__mysql(arg);
+
+	cr_assert(s);
+	vs_cdr_store__close(s);
+}
+
+/* The defaults are what an empty CDR stores; one changed by hand is set
+ * back at the next start, and a start that finds them right alters
+ * nothing. */
+Test(store_mysql, column_defaults_set_and_kept)
+{
+	struct vs_mysql_opts o = fresh_db("defs");
+	static const char q[] =
+		"SELECT CONCAT(column_default) FROM information_schema.columns "
+		"WHERE table_schema = DATABASE() AND table_name = 'cdr' AND "
+		"column_name = ";
+	char log[4096], v[64], sql[256];
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	MYSQL *m;
+
+	open_close(&o);
+	m = peek();
+	snprintf(sql, sizeof(sql), "%s'a_codec'", q);
+	qtext(m, sql, v, sizeof(v));
+	cr_expect_str_eq(v, "''");
+	snprintf(sql, sizeof(sql), "%s'a_ssrc'", q);
+	qtext(m, sql, v, sizeof(v));
+	cr_expect_str_eq(v, "0");
+	run(m, "ALTER TABLE cdr ALTER COLUMN a_codec SET DEFAULT 'x', "
+	       "ALTER COLUMN a_ssrc SET DEFAULT 5");
+	capture_stderr(open_close, &o, log, sizeof(log));
+	cr_expect(strstr(log, "table cdr: setting the DEFAULT of 2 columns"),
+		  "%s", log);
+	snprintf(sql, sizeof(sql), "%s'a_ssrc'", q);
+	qtext(m, sql, v, sizeof(v));
+	cr_expect_str_eq(v, "0");
+	capture_stderr(open_close, &o, log, sizeof(log));
+	cr_expect(!strstr(log, "DEFAULT"), "altered again: %s", log);
+	mysql_close(m);
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	memset(&c, 0, sizeof(c));
+	strcpy(c.call_id, "empty");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	compare_with_sqlite(&c, "empty");
+}
+
+/* A reader holding the table (a GUI's long query) makes the ALTER wait
+ * for its metadata lock: the store gives up after 2 s, names every column
+ * and works; nothing else queues behind it for longer. */
+Test(store_mysql, defaults_wait_is_bounded, .timeout = 60)
+{
+	struct vs_mysql_opts o = fresh_db("defwait");
+	struct vs_cdr_store *s;
+	char log[4096];
+	struct vs_cdr c;
+	MYSQL *m, *reader;
+
+	open_close(&o);
+	m = peek();
+	run(m, "ALTER TABLE cdr ALTER COLUMN a_codec SET DEFAULT 'x'");
+	reader = peek();
+	run(reader, "START TRANSACTION");
+	qint(reader, "SELECT COUNT(*) FROM cdr");
+	capture_stderr(open_close, &o, log, sizeof(log));
+	cr_expect(strstr(log, "Lock wait timeout"), "%s", log);
+	cr_expect(strstr(log, "every column is inserted"), "%s", log);
+	s = vs_cdr_store__mysql(&o);
+	cr_assert(s);
+	fill(&c, "waited");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	run(reader, "COMMIT");
+	vs_cdr_store__close(s);
+	compare_with_sqlite(&c, "waited");
+	mysql_close(reader);
+	mysql_close(m);
+}
+
+/* A user who may not ALTER the tables: the store says so and names every
+ * column, so rows are still right although a default differs. */
+Test(store_mysql, no_alter_privilege_names_every_column)
+{
+	struct vs_mysql_opts o = fresh_db("noalt"), lim;
+	char log[4096];
+	struct vs_cdr_store *s;
+	struct vs_cdr c;
+	MYSQL *m;
+
+	if (!env("VS_MYSQL_NOALTER_USER"))
+		cr_skip_test("VS_MYSQL_NOALTER_USER not set");
+	open_close(&o);
+	m = peek();
+	run(m, "ALTER TABLE cdr ALTER COLUMN a_codec SET DEFAULT 'x'");
+	lim = o;
+	lim.user = env("VS_MYSQL_NOALTER_USER");
+	capture_stderr(open_close, &lim, log, sizeof(log));
+	cr_expect(strstr(log, "cannot set the columns' DEFAULTs: every "
+			      "column is inserted"), "%s", log);
+	s = vs_cdr_store__mysql(&lim);
+	cr_assert(s);
+	memset(&c, 0, sizeof(c));
+	strcpy(c.call_id, "empty");
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	compare_with_sqlite(&c, "empty");
+	fill(&c, "full");
+	s = vs_cdr_store__mysql(&lim);
+	cr_assert(s);
+	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
+	vs_cdr_store__close(s);
+	compare_with_sqlite(&c, "full");
+	mysql_close(m);
+}
+
 /* --- connect errors --------------------------------------------------------- */
 
 static void open_with_cause(struct vs_mysql_opts *o, int want_errno,

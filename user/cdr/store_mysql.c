@@ -26,7 +26,7 @@
 #include <time.h>
 
 #include "cdr/schema.h"
-#include "cdr/store_mysql.h"
+#include "cdr/store_mysql_int.h"
 #include "core/addr.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -38,91 +38,12 @@
 #define DEF_RETRY_MAX_MS 10000
 #define LOG_EVERY_US (30ull * 1000000)	/* "still down" at most this often */
 #define LOCK_WAIT_S 10			/* innodb_lock_wait_timeout */
-#define CALLID_LEN sizeof(((struct vs_cdr *)0)->call_id)
 #define CHUNK_MIN 16		/* pipelined executions: rows at least, */
 #define CHUNK_MAX 256		/* at most, and a quarter of a batch between */
 #define ASYNC_STACK (256u << 10) /* libmariadb's non-blocking calls run here */
-#define ADDR_CACHE 64		/* addresses kept formatted (a power of 2) */
 #define DAY_US (86400ull * 1000000)
 #define MAX_TIME_US (253402300799ull * 1000000 + 999999) /* 9999-12-31 */
 
-/* One parameter of a prepared INSERT for every row of the batch
- * (column-wise array binding): its values, indicators and, for strings,
- * lengths, offsets into the text arena and the pointers made from them
- * just before sending (the arena may move while the batch fills). */
-struct param {
-	enum enum_field_types type;	/* LONGLONG, DOUBLE, DATETIME, STRING */
-	char *block;			/* every array below, one allocation */
-	int64_t *i;
-	double *d;
-	MYSQL_TIME *tm;
-	char **ptr;			/* STRING, DATETIME: what is bound */
-	unsigned long *len;
-	uint32_t *off;
-	char *ind;			/* STMT_INDICATOR_NONE or _NULL */
-};
-
-/* An array execution sent but not answered yet (libmariadb's non-blocking
- * API): rows from..from+n-1 of t; t is NULL when none is in flight. */
-struct flight {
-	struct table *t;
-	unsigned from, n;
-	int status;			/* MYSQL_WAIT_* it waits for, 0: done */
-	int ret;			/* mysql_stmt_execute's result once done */
-	uint64_t deadline_us;
-};
-
-/* One table's rows in the batch and its prepared INSERT. */
-struct table {
-	const struct vs_cdr_column *cols;
-	unsigned ncols, nkey;		/* nkey key params before the columns */
-	unsigned np;			/* nkey + ncols */
-	struct param *p;
-	MYSQL_BIND *bind;
-	MYSQL_STMT *st;			/* NULL until prepared on this link */
-	unsigned rows, cap;
-	size_t max_text;		/* text bytes of one row at most */
-};
-
-struct mysql_store {
-	struct vs_cdr_store base;	/* first: the ops get a pointer to it */
-	struct vs_mysql_opts o;		/* strings are our own copies */
-	char where[320];		/* "host:port" or "socket PATH", for logs */
-	MYSQL *db;			/* NULL while the database is down */
-	/* The batch: table cdr (rows = CDRs), table cdr_rtp, the strings of
-	 * both, and for each cdr_rtp row the batch row of its CDR. */
-	struct table cdr, rtp;
-	char *text;
-	size_t text_len, text_cap, bytes, batch_bytes, max_row;
-	uint32_t *owner;
-	uint64_t *row_id;		/* cdr.ID of each batch row, at send */
-	unsigned call_id_col;
-	uint64_t autoinc_step;		/* @@auto_increment_increment */
-	uint64_t *id_hash;		/* per row, when check_exists_callid */
-	char (*ids)[CALLID_LEN];
-	int in_doubt;			/* a send failed: it may have committed */
-	/* The batch's transaction, opened while it fills (pipe_run): txn
-	 * when begun with its marker; rows of cdr before `sent` and of
-	 * cdr_rtp before `rtp_sent` are inserted in it; one execution may
-	 * be in flight. slow: this batch goes one CDR at a time. */
-	int txn, slow;
-	unsigned sent, rtp_sent, chunk;
-	struct flight fly;
-	uint64_t writer, batch_no;	/* the marker: vs_writer row */
-	/* Back-off while down, or after the server refused a batch. */
-	uint64_t next_try_us, down_since_us, last_log_us;
-	unsigned backoff_ms, attempts;
-	/* Conversion caches: the date of one day (DATETIME columns) and
-	 * addresses already formatted, which repeat across CDRs. */
-	uint64_t day;
-	MYSQL_TIME day_tm;
-	struct addr_text {
-		struct vs_addr a;
-		uint8_t len;		/* 0: empty slot */
-		char s[VS_ADDR_STRLEN];
-	} addrs[ADDR_CACHE];
-	struct vs_mysql_stats st;
-};
 
 static const struct vs_cdr_store_ops mysql_ops;
 
@@ -289,11 +210,15 @@ static int table_grow(struct table *t, unsigned cap)
 	return err;
 }
 
-/* Sets up t for the columns cols[0..n) after nkey integer key params. */
-static int table_init(struct table *t, const struct vs_cdr_column *cols,
-		      unsigned n, unsigned nkey, unsigned cap)
+/* Sets up table `name` for the columns cols[0..n) after nkey integer key
+ * params (key_names). */
+static int table_init(struct table *t, const char *name,
+		      const char *const *key_names,
+		      const struct vs_cdr_column *cols, unsigned n,
+		      unsigned nkey, unsigned cap)
 {
 	unsigned k;
+	int err;
 
 	t->cols = cols;
 	t->ncols = n;
@@ -311,7 +236,8 @@ static int table_init(struct table *t, const struct vs_cdr_column *cols,
 					       cols[k - nkey].len :
 					       sizeof(((struct vs_sql_value *)0)->buf);
 	}
-	return table_grow(t, cap);
+	err = vs_mysql_ins__init(t, name, key_names);
+	return err ? err : table_grow(t, cap);
 }
 
 static void table_free(struct table *t)
@@ -322,6 +248,7 @@ static void table_free(struct table *t)
 		free(t->p[k].block);
 	free(t->p);
 	free(t->bind);
+	vs_mysql_ins__free(t);
 }
 
 /* Makes room in the text arena for `more` bytes. */
@@ -527,35 +454,6 @@ static int batch_add(struct mysql_store *s, const struct vs_cdr *c)
 	return 0;
 }
 
-/* Rows from..from+n-1 of t bound as one array execution. */
-static void bind_rows(struct mysql_store *s, struct table *t, unsigned from,
-		      unsigned n)
-{
-	struct param *p;
-	MYSQL_BIND *b;
-	unsigned k, r;
-
-	for (k = 0; k < t->np; k++) {
-		p = &t->p[k];
-		b = &t->bind[k];
-		memset(b, 0, sizeof(*b));
-		b->buffer_type = p->type;
-		b->u.indicator = p->ind + from;
-		if (p->type == MYSQL_TYPE_STRING) {
-			for (r = from; r < from + n; r++)
-				p->ptr[r] = s->text + p->off[r];
-			b->buffer = p->ptr + from;
-			b->length = p->len + from;
-		} else if (p->type == MYSQL_TYPE_DATETIME) {
-			for (r = from; r < from + n; r++)
-				p->ptr[r] = (char *)&p->tm[r];
-			b->buffer = p->ptr + from;
-		} else {
-			b->buffer = p->i + from;
-		}
-	}
-}
-
 /* --- connection ------------------------------------------------------------- */
 
 /* Errors after which the connection is unusable: the client's own (lost,
@@ -684,11 +582,8 @@ static void drop_db(struct mysql_store *s)
 	s->txn = 0;
 	s->sent = s->rtp_sent = 0;
 	s->fly.t = NULL;
-	if (s->cdr.st)
-		mysql_stmt_close(s->cdr.st);
-	if (s->rtp.st)
-		mysql_stmt_close(s->rtp.st);
-	s->cdr.st = s->rtp.st = NULL;
+	vs_mysql_ins__close(&s->cdr);
+	vs_mysql_ins__close(&s->rtp);
 	if (s->db)
 		mysql_close(s->db);
 	s->db = NULL;
@@ -746,7 +641,7 @@ static int query(struct mysql_store *s, const char *sql, size_t len)
 								    -EIO;
 }
 
-static int exec(struct mysql_store *s, const char *sql)
+int vs_mysql__exec(struct mysql_store *s, const char *sql)
 {
 	int err = query(s, sql, strlen(sql));
 
@@ -763,7 +658,7 @@ static int64_t query_int(struct mysql_store *s, const char *sql, int *err)
 	MYSQL_ROW row;
 	int64_t v = 0;
 
-	*err = exec(s, sql);
+	*err = vs_mysql__exec(s, sql);
 	if (*err)
 		return 0;
 	r = mysql_store_result(s->db);
@@ -829,7 +724,8 @@ static int batch_full(const struct mysql_store *s)
 }
 
 /* A statement failed: like query(), 0 is never returned. */
-static int stmt_fail(struct mysql_store *s, MYSQL_STMT *st, const char *what)
+int vs_mysql__stmt_fail(struct mysql_store *s, MYSQL_STMT *st,
+			const char *what)
 {
 	unsigned e = mysql_stmt_errno(st);
 
@@ -842,47 +738,18 @@ static int stmt_fail(struct mysql_store *s, MYSQL_STMT *st, const char *what)
 								    -EIO;
 }
 
-/* The INSERT of t, prepared once per connection. */
-static int prepare(struct mysql_store *s, struct table *t, char *sql)
-{
-	int err = 0;
-
-	if (!sql)
-		return -ENOMEM;
-	t->st = mysql_stmt_init(s->db);
-	if (!t->st)
-		err = -ENOMEM;
-	else if (mysql_stmt_prepare(t->st, sql, (unsigned long)strlen(sql)))
-		err = stmt_fail(s, t->st, "prepare");
-	free(sql);
-	if (err && t->st) {
-		mysql_stmt_close(t->st);
-		t->st = NULL;
-	}
-	return err;
-}
-
-static int prepare_all(struct mysql_store *s)
-{
-	int err = 0;
-
-	if (!s->cdr.st)
-		err = prepare(s, &s->cdr, vs_schema__insert_cdr());
-	if (!err && !s->rtp.st)
-		err = prepare(s, &s->rtp, vs_schema__insert_rtp());
-	return err;
-}
-
 /* Sends rows from..from+n-1 of t in one execution. */
 static int execute(struct mysql_store *s, struct table *t, unsigned from,
 		   unsigned n, const char *what)
 {
 	unsigned size = n;
+	int err = vs_mysql_ins__bind(s, t, from, n);
 
-	bind_rows(s, t, from, n);
+	if (err)
+		return err;
 	if (mysql_stmt_attr_set(t->st, STMT_ATTR_ARRAY_SIZE, &size) ||
 	    mysql_stmt_bind_param(t->st, t->bind) || mysql_stmt_execute(t->st))
-		return stmt_fail(s, t->st, what);
+		return vs_mysql__stmt_fail(s, t->st, what);
 	return 0;
 }
 
@@ -902,7 +769,7 @@ static int ids_match(struct mysql_store *s, unsigned from, unsigned n)
 		 "SELECT call_id FROM cdr WHERE ID BETWEEN %llu AND %llu "
 		 "ORDER BY ID", (unsigned long long)s->row_id[from],
 		 (unsigned long long)s->row_id[end - 1]);
-	err = exec(s, sql);
+	err = vs_mysql__exec(s, sql);
 	res = err ? NULL : mysql_store_result(s->db);
 	if (!res)
 		return err ? err : -EIO;
@@ -976,11 +843,13 @@ static int fly_start(struct mysql_store *s, struct table *t, unsigned from,
 		     unsigned n)
 {
 	unsigned size = n;
+	int err = vs_mysql_ins__bind(s, t, from, n);
 
-	bind_rows(s, t, from, n);
+	if (err)
+		return err;
 	if (mysql_stmt_attr_set(t->st, STMT_ATTR_ARRAY_SIZE, &size) ||
 	    mysql_stmt_bind_param(t->st, t->bind))
-		return stmt_fail(s, t->st, "bind");
+		return vs_mysql__stmt_fail(s, t->st, "bind");
 	s->fly = (struct flight){ .t = t, .from = from, .n = n };
 	s->fly.status = mysql_stmt_execute_start(&s->fly.ret, t->st);
 	fly_deadline(s);
@@ -1040,7 +909,7 @@ static int fly_wait(struct mysql_store *s, int block)
 		f->t = NULL;
 		return 0;
 	}
-	n = stmt_fail(s, f->t->st, f->t == &s->cdr ? "insert cdr" :
+	n = vs_mysql__stmt_fail(s, f->t->st, f->t == &s->cdr ? "insert cdr" :
 						   "insert cdr_rtp");
 	f->t = NULL;
 	return n;
@@ -1123,9 +992,7 @@ static int begin(struct mysql_store *s, int *done)
 	int err;
 
 	*done = 0;
-	err = prepare_all(s);
-	if (!err)
-		err = exec(s, "START TRANSACTION");
+	err = vs_mysql__exec(s, "START TRANSACTION");
 	if (err)
 		return err;
 	s->txn = 1;
@@ -1140,7 +1007,7 @@ static int begin(struct mysql_store *s, int *done)
 		 "(%llu, %llu, NOW(6)) ON DUPLICATE KEY UPDATE batch = "
 		 "VALUES(batch), updated = VALUES(updated)",
 		 (unsigned long long)s->writer, (unsigned long long)s->batch_no);
-	return exec(s, mark);
+	return vs_mysql__exec(s, mark);
 }
 
 /* Ends the open transaction without committing: the batch is held and sent
@@ -1186,7 +1053,7 @@ static int run_batch(struct mysql_store *s)
 		return run_batch(s);
 	}
 	if (!err)
-		err = exec(s, "COMMIT");
+		err = vs_mysql__exec(s, "COMMIT");
 	if (err == -EAGAIN)
 		s->in_doubt = 1; /* maybe the COMMIT got there */
 	else if (err)
@@ -1422,7 +1289,7 @@ static int existing_columns(struct mysql_store *s, char *have)
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 	size_t i;
-	int err = exec(s, q);
+	int err = vs_mysql__exec(s, q);
 
 	r = err ? NULL : mysql_store_result(s->db);
 	if (!err && !r)
@@ -1461,7 +1328,7 @@ static int add_missing_columns(struct mysql_store *s)
 	if (!err && missing) {
 		vs_info("mariadb %s: database %s: adding %zu columns to table "
 			"cdr", s->where, s->o.db, missing);
-		err = exec(s, sql);
+		err = vs_mysql__exec(s, sql);
 	}
 out:
 	free(have);
@@ -1477,7 +1344,7 @@ static int create_tables(struct mysql_store *s)
 
 	if (!sql)
 		return -ENOMEM;
-	err = exec(s, sql);
+	err = vs_mysql__exec(s, sql);
 	free(sql);
 	if (!err)
 		err = add_missing_columns(s);
@@ -1485,12 +1352,14 @@ static int create_tables(struct mysql_store *s)
 	if (!err && !sql)
 		err = -ENOMEM;
 	if (!err)
-		err = exec(s, sql);
+		err = vs_mysql__exec(s, sql);
 	free(sql);
 	for (t = vs_schema_indexes; !err && *t; t++)
-		err = exec(s, *t);
+		err = vs_mysql__exec(s, *t);
 	for (t = extra_tables; !err && *t; t++)
-		err = exec(s, *t);
+		err = vs_mysql__exec(s, *t);
+	if (!err)
+		err = vs_mysql_ins__set_defaults(s);
 	return err;
 }
 
@@ -1505,7 +1374,7 @@ static int setup_schema(struct mysql_store *s)
 	v = query_int(s, "SELECT GET_LOCK('voxsense_schema', 30)", &err);
 	if (err || v != 1)
 		return err ? -EIO : -ETIMEDOUT;
-	err = exec(s, VS_SCHEMA_VERSION_TABLE);
+	err = vs_mysql__exec(s, VS_SCHEMA_VERSION_TABLE);
 	v = err ? 0 : query_int(s, "SELECT MAX(version) FROM vs_schema", &err);
 	if (!err && v > VS_SCHEMA_VERSION) {
 		vs_err("mariadb %s: database %s: schema version %lld is newer "
@@ -1519,7 +1388,7 @@ static int setup_schema(struct mysql_store *s)
 	snprintf(sql, sizeof(sql), "INSERT INTO vs_schema (version) VALUES (%d)",
 		 VS_SCHEMA_VERSION);
 	if (!err && v < VS_SCHEMA_VERSION)
-		err = exec(s, sql);
+		err = vs_mysql__exec(s, sql);
 	if (s->db)
 		mysql_query(s->db, "DO RELEASE_LOCK('voxsense_schema')");
 	return err == -EAGAIN ? -EIO : err;
@@ -1572,20 +1441,45 @@ static int copy_opts(struct mysql_store *s, const struct vs_mysql_opts *o)
 	return fail ? -ENOMEM : 0;
 }
 
+/* The rows of an empty CDR with one empty stream hold the columns'
+ * DEFAULTs (store_mysql_ins.c). */
+static int keep_defaults(struct mysql_store *s)
+{
+	struct vs_cdr_leg leg;
+	struct vs_cdr c;
+
+	memset(&c, 0, sizeof(c));
+	memset(&leg, 0, sizeof(leg));
+	c.streams = &leg;
+	c.n_streams = 1;
+	if (batch_add(s, &c))
+		return -ENOMEM;
+	vs_mysql_ins__keep_defaults(s, &s->cdr, 0);
+	vs_mysql_ins__keep_defaults(s, &s->rtp, 0);
+	s->cdr.rows = s->rtp.rows = 0;
+	s->text_len = s->bytes = 0;
+	return 0;
+}
+
 static int alloc_batch(struct mysql_store *s)
 {
+	static const char *const rtp_keys[] = { "cdr_ID", "stream_index" };
 	unsigned n = s->o.batch_rows, i;
 	int err;
 
-	err = table_init(&s->cdr, vs_cdr_columns, (unsigned)vs_cdr_n_columns,
-			 0, n);
+	err = table_init(&s->cdr, "cdr", NULL, vs_cdr_columns,
+			 (unsigned)vs_cdr_n_columns, 0, n);
 	if (!err)
-		err = table_init(&s->rtp, vs_rtp_columns,
+		err = table_init(&s->rtp, "cdr_rtp", rtp_keys, vs_rtp_columns,
 				 (unsigned)vs_rtp_n_columns, 2, 2 * n);
 	s->owner = calloc(2 * (size_t)n, sizeof(*s->owner));
 	s->row_id = calloc(n, sizeof(*s->row_id));
-	if (err || !s->owner || !s->row_id)
-		return -ENOMEM;
+	if (!err && (!s->owner || !s->row_id))
+		err = -ENOMEM;
+	if (!err)
+		err = keep_defaults(s);
+	if (err)
+		return err;
 	for (i = 0; i < vs_cdr_n_columns; i++)
 		if (!strcmp(vs_cdr_columns[i].name, "call_id"))
 			s->call_id_col = i;
@@ -1693,6 +1587,6 @@ int vs_mysql_sensors__upsert(struct vs_cdr_store *base,
 		  "VALUES(connected_since), last_seen = VALUES(last_seen), "
 		  "cdrs = VALUES(cdrs), packets = VALUES(packets), bytes = "
 		  "VALUES(bytes)");
-	err = exec(s, sql);
+	err = vs_mysql__exec(s, sql);
 	return err == -EAGAIN || err == -EBUSY ? -EAGAIN : err;
 }
