@@ -380,3 +380,60 @@ Test(call, rtp_joins_by_ssrc_on_unannounced_endpoints)
 	cr_assert_null(rtp("192.0.2.7", 9000, "192.0.2.8", 9002, 2, 0x1111, 2200),
 		       "an ended call's SSRCs are forgotten");
 }
+
+/* A message of a second call, call-2@test, from the caller's host. */
+static struct vs_call *sip2(uint64_t ms, const char *first_line,
+			    const char *cseq, const char *body)
+{
+	return sip(CALLER, CALLEE, ms,
+		   "%s\r\nVia: SIP/2.0/UDP " CALLER ";branch=z9hG4bK2%s\r\n"
+		   "From: <sip:101@example.org>;tag=def\r\n"
+		   "To: <sip:201@example.org>\r\nCall-ID: call-2@test\r\n"
+		   "CSeq: %s\r\n%sContent-Length: %zu\r\n\r\n%s",
+		   first_line, cseq, cseq,
+		   body ? "Content-Type: application/sdp\r\n" : "",
+		   body ? strlen(body) : 0, body ? body : "");
+}
+
+Test(call, newest_call_shadows_a_shared_endpoint)
+{
+	/* A later call announces an endpoint a live call still holds (the
+	 * port came back to the pool early): the newest gets its packets, the
+	 * older one gets them again once the newer has ended, and the kernel
+	 * hook hears of the endpoint once live, once dead. */
+	struct vs_call_opts o = { .conf = &conf, .on_end = on_end,
+				  .stats = &cst, .sip_stats = &sst,
+				  .on_media = hook };
+	struct vs_call *c2;
+
+	vs_call_table__free(tab);
+	tab = vs_call_table__new(&o);
+	hook_adds = hook_dels = 0;
+	answered_call();
+	cr_assert_eq(hook_adds, 4);
+	c2 = sip2(2500, "INVITE sip:201@example.org SIP/2.0", "1 INVITE",
+		  sdp_a);
+	cr_assert_not_null(c2);
+	cr_assert_eq(hook_adds, 4, "endpoints already live: no new adds");
+	cr_assert_eq(rtp(CALLEE, 6000, CALLER, 4000, 1, 0x2222, 2600), c2);
+	cr_assert_str_eq(vs_call__cdr(rtp(CALLER, 4000, CALLEE, 6000, 1, 0x1111,
+					  2610))->call_id,
+			 "call-1@test", "the callee's endpoint is call 1's");
+	sip(CALLEE, CALLER, 2700,
+	    "SIP/2.0 486 Busy Here\r\nVia: SIP/2.0/UDP " CALLER
+	    ";branch=z9hG4bK21 INVITE\r\nFrom: <sip:101@example.org>;tag=def\r\n"
+	    "To: <sip:201@example.org>;tag=q\r\nCall-ID: call-2@test\r\n"
+	    "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	vs_call_table__tick(tab, T0 + 9000 * 1000ULL);
+	cr_assert_eq(ngot, 1);
+	cr_assert_str_eq(got[0].call_id, "call-2@test");
+	cr_assert_eq(hook_dels, 0, "call 1 still holds the endpoints");
+	cr_assert_str_eq(vs_call__cdr(rtp(CALLEE, 6000, CALLER, 4000, 2, 0x2222,
+					  9100))->call_id,
+			 "call-1@test");
+	vs_call_table__flush(tab);
+	cr_assert_eq(ngot, 2);
+	cr_assert_eq(got[1].b.packets, 1, "call 1 kept only its own packet");
+	cr_assert_eq(got[1].a.packets, 1);
+	cr_assert_eq(hook_dels, 4);
+}

@@ -8,6 +8,7 @@
 #include "core/hash.h"
 
 #define CALLS_INITIAL_BUCKETS 1024
+#define MEDIA_INITIAL_SLOTS 2048 /* 1024 endpoints before it grows */
 #define TICK_US 1000000ULL
 
 struct vs_call_table *vs_call_table__new(const struct vs_call_opts *o)
@@ -27,17 +28,18 @@ struct vs_call_table *vs_call_table__new(const struct vs_call_opts *o)
 	if (!t->o.end_grace_ms)
 		t->o.end_grace_ms = 5000;
 	t->calls = calloc(CALLS_INITIAL_BUCKETS, sizeof(*t->calls));
-	t->media = calloc(CALLS_INITIAL_BUCKETS, sizeof(*t->media));
-	if (!t->calls || !t->media || vs_ssrc__init(t) < 0) {
+	if (!t->calls || vs_epidx__init(&t->media, MEDIA_INITIAL_SLOTS) < 0 ||
+	    vs_ssrc__init(t) < 0) {
 		free(t->calls);
-		free(t->media);
+		vs_epidx__free(&t->media);
 		free(t->ssrc);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
-	t->calls_mask = t->media_mask = CALLS_INITIAL_BUCKETS - 1;
-	t->mem = sizeof(*t) + 2 * CALLS_INITIAL_BUCKETS * sizeof(void *);
+	t->calls_mask = CALLS_INITIAL_BUCKETS - 1;
+	t->mem += sizeof(*t) + CALLS_INITIAL_BUCKETS * sizeof(void *) +
+		  vs_epidx__mem(&t->media);
 	return t;
 }
 
@@ -47,7 +49,7 @@ void vs_call_table__free(struct vs_call_table *t)
 		return;
 	vs_call_table__flush(t);
 	free(t->calls);
-	free(t->media);
+	vs_epidx__free(&t->media);
 	free(t->ssrc);
 	free(t);
 }
@@ -93,9 +95,10 @@ struct vs_call *vs_call__create(struct vs_call_table *t, const char *id,
 		st->calls_limit++;
 		return NULL;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
+	/* aligned: see struct vs_call */
+	if (posix_memalign((void **)&c, _Alignof(struct vs_call), sizeof(*c)))
 		return NULL;
+	memset(c, 0, sizeof(*c));
 	c->hash = hash;
 	if (len >= sizeof(c->cdr.call_id))
 		len = sizeof(c->cdr.call_id) - 1; /* documented truncation */

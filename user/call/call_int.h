@@ -4,6 +4,7 @@
 #define VS_CALL_INT_H
 
 #include "call/call.h"
+#include "call/epidx.h"
 #include "call/rtp.h"
 
 #define VS_CALL_MAX_MEDIA 12	/* endpoints per call (RTP+RTCP, re-INVITEs) */
@@ -24,37 +25,46 @@ struct vs_pt_map {
 
 struct vs_call_stream;
 
-/* One endpoint announced in SDP, linked into the table's endpoint hash. */
+/* One endpoint announced in SDP. The index (epidx) points at the newest
+ * registration of each endpoint; older ones of the same endpoint (another
+ * call, or the same call for the other side or RTCP) hang from it through
+ * snext and become visible again when it goes. */
 struct vs_media_ent {
-	struct vs_media_ent *hnext;
+	struct vs_media_ent *snext;	/* older registration, same endpoint */
 	struct vs_call *call;
-	struct vs_call_stream *last; /* last stream matched here (cache) */
 	struct vs_endpoint ep;
 	uint8_t side;		/* who announced it, i.e. who receives there */
 	uint8_t is_rtcp;
 	uint8_t is_video;
 };
 
+/* Aligned to a cache line, the fields every RTP packet touches first: the
+ * identity stream_find compares and then the hot head of rtp (see rtp.h) in
+ * the first two lines. Live, each further line is a cache miss. */
 struct vs_call_stream {
+	uint32_t ssrc;
+	struct vs_endpoint src, dst;
+	struct vs_rtp_stream rtp;
 	struct vs_call_stream *next;
 	struct vs_call_stream *ssrc_next;	/* SSRC index chain */
 	struct vs_call *call;
-	struct vs_endpoint src, dst;
-	uint32_t ssrc;
 	uint8_t dir;		/* 0: a (sent by the caller), 1: b */
 	uint8_t is_video;
 	uint8_t by_ssrc;	/* joined by SSRC, not by an SDP endpoint */
 	char codec[16];
-	struct vs_rtp_stream rtp;
 	struct vs_rtcp_stats rtcp;
-};
+} __attribute__((aligned(64)));
 
+/* Aligned to a cache line: the first line holds the list links and the
+ * times, all that an RTP packet writes (last_us, last_rtp_us) and all that
+ * the timeout sweep reads, so a packet dirties one line of its call. */
 struct vs_call {
 	struct vs_call *hnext;		/* Call-ID hash chain */
 	struct vs_call *prev, *next;	/* list of all calls */
 	uint64_t hash;
 	uint64_t last_sip_us, last_rtp_us, last_us;
 	uint64_t end_at_us;		/* finalise at this time; 0 = open */
+	/* second line on */
 	uint32_t invite_cseq;
 	uint8_t answered, bye_seen, cancel_seen;
 	uint8_t caller_tag_len;
@@ -69,15 +79,14 @@ struct vs_call {
 	struct vs_call_stream *streams;
 	void *user;
 	struct vs_cdr cdr;	/* filled as the call goes; legs at the end */
-};
+} __attribute__((aligned(64)));
 
 struct vs_call_table {
 	struct vs_call_opts o;
 	struct vs_call **calls;		/* Call-ID buckets */
 	uint32_t calls_mask;
-	struct vs_media_ent **media;	/* endpoint buckets */
-	uint32_t media_mask;
-	uint32_t nmedia;
+	struct vs_epidx media;		/* endpoint index */
+	uint32_t nmedia;		/* registrations */
 	struct vs_call_stream **ssrc;	/* SSRC buckets (fallback match) */
 	uint32_t ssrc_mask;
 	uint32_t nssrc;

@@ -1,64 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Media: the endpoint table SDP fills, RTP/RTCP matching, streams, and the
  * CDR legs made from them at the end of a call. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "call/call_int.h"
-#include "core/hash.h"
 #include "sip/sdp.h"
 
-static inline uint64_t ep_hash(const struct vs_endpoint *ep)
-{
-	uint64_t a, b;
+/* The layout struct vs_call_stream's comment promises. */
+_Static_assert(offsetof(struct vs_call_stream, rtp.jitter_sum) +
+		       sizeof(double) <= 128,
+	       "per-packet stream state spills past two cache lines");
 
-	memcpy(&a, ep->addr.b, 8);
-	memcpy(&b, ep->addr.b + 8, 8);
-	return vs_hash_words(a, b, ep->port);
+/* The registration a packet to or from ep sees: the newest. */
+static struct vs_epidx_slot *media_find(const struct vs_call_table *t,
+					const struct vs_endpoint *ep)
+{
+	return vs_epidx__find(&t->media, ep, vs_epidx__hash(ep));
 }
 
-static void media_grow(struct vs_call_table *t)
+/* Makes e the registration its slot shows. The stream cache goes: it
+ * belongs to the call that was visible. */
+static void slot_show(struct vs_epidx_slot *s, struct vs_media_ent *e)
 {
-	uint32_t n = (t->media_mask + 1) * 2;
-	struct vs_media_ent **b = calloc(n, sizeof(*b));
-
-	if (!b)
-		return;
-	for (uint32_t i = 0; i <= t->media_mask; i++) {
-		struct vs_media_ent *e = t->media[i], *next;
-
-		for (; e; e = next) {
-			uint64_t h = ep_hash(&e->ep) & (n - 1);
-
-			next = e->hnext;
-			e->hnext = b[h];
-			b[h] = e;
-		}
-	}
-	t->mem += (n - (t->media_mask + 1)) * sizeof(*b);
-	free(t->media);
-	t->media = b;
-	t->media_mask = n - 1;
-}
-
-static struct vs_media_ent *media_find(struct vs_call_table *t,
-				       const struct vs_endpoint *ep)
-{
-	struct vs_media_ent *e = t->media[ep_hash(ep) & t->media_mask];
-
-	for (; e; e = e->hnext)
-		if (vs_endpoint_eq(&e->ep, ep))
-			return e;
-	return NULL;
+	s->ent = e;
+	s->call = e->call;
+	s->side = e->side;
+	s->is_rtcp = e->is_rtcp;
+	s->is_video = e->is_video;
+	s->last = NULL;
 }
 
 void vs_media__register(struct vs_call_table *t, struct vs_call *c,
 			uint8_t side, const struct vs_endpoint *ep,
 			uint8_t is_rtcp, uint8_t is_video)
 {
+	size_t mem = vs_epidx__mem(&t->media);
+	struct vs_epidx_slot *s;
 	struct vs_media_ent *e;
-	uint64_t h;
+	int added;
 
 	for (int i = 0; i < c->nmedia; i++) {
 		e = &c->media[i];
@@ -70,40 +52,53 @@ void vs_media__register(struct vs_call_table *t, struct vs_call *c,
 		t->o.stats->streams_limit++;
 		return;
 	}
+	s = vs_epidx__add(&t->media, ep, &added);
+	t->mem += vs_epidx__mem(&t->media) - mem;
+	if (!s) {
+		t->o.stats->streams_limit++;
+		return;
+	}
 	e = &c->media[c->nmedia++];
 	e->call = c;
 	e->ep = *ep;
 	e->side = side;
 	e->is_rtcp = is_rtcp;
 	e->is_video = is_video;
-	e->last = NULL;
-	if (t->o.on_media && !media_find(t, ep))
+	if (added && t->o.on_media)
 		t->o.on_media(t->o.media_ctx, ep, 1);
 	/* Newest first: a port reused by a later call shadows the old one. */
-	h = ep_hash(ep) & t->media_mask;
-	e->hnext = t->media[h];
-	t->media[h] = e;
+	e->snext = s->ent;
+	slot_show(s, e);
 	t->o.stats->sdp_endpoints++;
-	if (++t->nmedia > t->media_mask + 1)
-		media_grow(t);
+	t->nmedia++;
+}
+
+static void media_unregister(struct vs_call_table *t, struct vs_media_ent *e)
+{
+	struct vs_epidx_slot *s = media_find(t, &e->ep);
+	struct vs_media_ent **pp;
+
+	if (!s)
+		return;
+	for (pp = &s->ent; *pp && *pp != e; pp = &(*pp)->snext)
+		;
+	if (!*pp)
+		return;
+	*pp = e->snext;
+	t->nmedia--;
+	if (s->ent && pp == &s->ent)
+		slot_show(s, s->ent);
+	if (s->ent)
+		return;
+	vs_epidx__del(&t->media, s);
+	if (t->o.on_media)
+		t->o.on_media(t->o.media_ctx, &e->ep, 0);
 }
 
 void vs_media__unregister_all(struct vs_call_table *t, struct vs_call *c)
 {
-	for (int i = 0; i < c->nmedia; i++) {
-		struct vs_media_ent *e = &c->media[i];
-		struct vs_media_ent **pp = &t->media[ep_hash(&e->ep) &
-						     t->media_mask];
-
-		while (*pp && *pp != e)
-			pp = &(*pp)->hnext;
-		if (*pp) {
-			*pp = e->hnext;
-			t->nmedia--;
-			if (t->o.on_media && !media_find(t, &e->ep))
-				t->o.on_media(t->o.media_ctx, &e->ep, 0);
-		}
-	}
+	for (int i = 0; i < c->nmedia; i++)
+		media_unregister(t, &c->media[i]);
 	c->nmedia = 0;
 }
 
@@ -163,9 +158,11 @@ static struct vs_call_stream *stream_new(struct vs_call_table *t,
 		t->o.stats->streams_limit++;
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	/* aligned: see struct vs_call_stream */
+	if (posix_memalign((void **)&s, _Alignof(struct vs_call_stream),
+			   sizeof(*s)))
 		return NULL;
+	memset(s, 0, sizeof(*s));
 	s->src = d->src;
 	s->dst = d->dst;
 	s->ssrc = h->ssrc;
@@ -185,7 +182,7 @@ static struct vs_call_stream *stream_new(struct vs_call_table *t,
 }
 
 static struct vs_call_stream *stream_find(struct vs_call *c,
-					  struct vs_media_ent *e,
+					  const struct vs_epidx_slot *e,
 					  const struct vs_datagram *d,
 					  uint32_t ssrc)
 {
@@ -201,19 +198,27 @@ static struct vs_call_stream *stream_find(struct vs_call *c,
 	return NULL;
 }
 
+/* first_rtp_us is set from the first RTP with a non-zero time. A non-zero
+ * last_rtp_us implies it is set, so the CDR's line is read only until the
+ * call's RTP begins. */
+static inline void rtp_seen(struct vs_call *c, uint64_t ts_us)
+{
+	if (!c->last_rtp_us && !c->cdr.first_rtp_us)
+		c->cdr.first_rtp_us = ts_us;
+	c->last_rtp_us = ts_us;
+}
+
 static void rtp_account(struct vs_call_table *t, struct vs_call *c,
 			struct vs_call_stream *s, const struct vs_rtp_hdr *h,
 			const struct vs_datagram *d)
 {
 	t->o.stats->rtp_packets++;
 	vs_rtp_stream__packet(&s->rtp, h, d->ts_us);
-	c->last_rtp_us = d->ts_us;
-	if (!c->cdr.first_rtp_us)
-		c->cdr.first_rtp_us = d->ts_us;
+	rtp_seen(c, d->ts_us);
 }
 
 static void on_rtp(struct vs_call_table *t, struct vs_call *c,
-		   struct vs_media_ent *e, const struct vs_datagram *d,
+		   struct vs_epidx_slot *e, const struct vs_datagram *d,
 		   uint8_t dir)
 {
 	struct vs_rtp_hdr h;
@@ -228,7 +233,8 @@ static void on_rtp(struct vs_call_table *t, struct vs_call *c,
 		s = stream_new(t, c, e->is_video, d, &h, dir);
 	if (!s)
 		return;
-	e->last = s;
+	if (e->last != s)
+		e->last = s;
 	rtp_account(t, c, s, &h, d);
 }
 
@@ -302,7 +308,7 @@ static void on_rtcp(struct vs_call_table *t, struct vs_call *c,
 
 /* Track-only: the datagram keeps its call alive, nothing more. */
 static struct vs_call *media_touch(struct vs_call_table *t, struct vs_call *c,
-				   const struct vs_media_ent *e,
+				   const struct vs_epidx_slot *e,
 				   const struct vs_datagram *d, int *is_rtp)
 {
 	*is_rtp = !e->is_rtcp && !vs_rtcp__is_rtcp(d->payload, d->len);
@@ -311,9 +317,7 @@ static struct vs_call *media_touch(struct vs_call_table *t, struct vs_call *c,
 		return c;
 	}
 	t->o.stats->rtp_packets++;
-	c->last_rtp_us = d->ts_us;
-	if (!c->cdr.first_rtp_us)
-		c->cdr.first_rtp_us = d->ts_us;
+	rtp_seen(c, d->ts_us);
 	return c;
 }
 
@@ -322,20 +326,39 @@ void vs_call_table__set_track_only(struct vs_call_table *t, int on)
 	t->o.track_only = on;
 }
 
+/* The call, stream and payload lines a matched packet reads next, asked
+ * for at once so that their misses overlap instead of following each
+ * other. */
+static inline void media_prefetch(const struct vs_epidx_slot *e,
+				  const struct vs_datagram *d)
+{
+	__builtin_prefetch(e->call, 1);
+	if (e->last) {
+		__builtin_prefetch(e->last);
+		__builtin_prefetch((const char *)e->last + 64, 1);
+	}
+	__builtin_prefetch(d->payload);
+}
+
 struct vs_call *vs_call_table__udp(struct vs_call_table *t,
 				   const struct vs_datagram *d, int *is_rtp)
 {
-	struct vs_media_ent *e;
+	uint32_t hd = vs_epidx__hash(&d->dst), hs = vs_epidx__hash(&d->src);
+	struct vs_epidx_slot *e;
 	uint8_t dir;
 	struct vs_call *c;
 
 	/* Sent to an announced endpoint: its announcer receives, so the other
-	 * side sends. Else sent from one (symmetric RTP): the announcer sends. */
-	e = media_find(t, &d->dst);
+	 * side sends. Else sent from one (symmetric RTP): the announcer sends.
+	 * Both slots are asked for first: when the first misses, the second
+	 * is on its way. */
+	vs_epidx__prefetch(&t->media, hd);
+	vs_epidx__prefetch(&t->media, hs);
+	e = vs_epidx__find(&t->media, &d->dst, hd);
 	if (e) {
 		dir = e->side == VS_SIDE_CALLER ? 1 : 0;
 	} else {
-		e = media_find(t, &d->src);
+		e = vs_epidx__find(&t->media, &d->src, hs);
 		if (!e) {
 			c = t->nssrc ? on_rtp_by_ssrc(t, d) : NULL;
 			if (c) {
@@ -347,6 +370,7 @@ struct vs_call *vs_call_table__udp(struct vs_call_table *t,
 		}
 		dir = e->side == VS_SIDE_CALLER ? 0 : 1;
 	}
+	media_prefetch(e, d);
 	c = e->call;
 	if (d->ts_us > c->last_us)
 		c->last_us = d->ts_us;

@@ -29,27 +29,33 @@ int vs_rtcp__is_rtcp(const uint8_t *buf, size_t len);
 /* Per-stream state. Embed it; initialise with vs_rtp_stream__init. The
  * fields are private to rtp.c (kept here so callers can embed it). */
 struct vs_rtp_stream {
-	uint32_t ssrc;
-	uint32_t clock_rate;	/* of the audio payload, Hz */
-	uint8_t pt;		/* first audio payload type */
-	uint8_t event_pt;	/* telephone-event PT, 0xff = none known */
-	uint64_t first_us, last_us;
-	/* sequence accounting (RFC 3550 A.1 style, extended to 32 bits) */
-	uint32_t base_ext_seq, max_ext_seq;
+	/* Read or written by every packet, first and in 88 bytes: after the
+	 * 40-byte identity in struct vs_call_stream they end at its second
+	 * cache line's end (checked in media.c). */
 	uint32_t received;
-	uint32_t duplicates, reordered;
+	uint32_t clock_rate;	/* of the audio payload, Hz */
+	uint32_t max_ext_seq;	/* sequence accounting (RFC 3550 A.1 style,
+				 * extended to 32 bits) */
+	uint32_t last_rtp_ts;
+	uint32_t ptime_ts;	/* most common timestamp step seen */
+	uint32_t jitter_n;
+	int have_transit;
+	uint8_t event_pt;	/* telephone-event PT, 0xff = none known */
 	uint64_t seen_window;	/* bitmap of the last 64 seqs, for dup check */
+	uint64_t last_us;
+	uint64_t last_arrival_us;
+	int64_t last_transit;	/* arrival (ts units) - rtp ts */
 	/* jitter (RFC 3550 6.4.1), in timestamp units */
 	double jitter, jitter_max, jitter_sum;
-	uint32_t jitter_n;
-	int64_t last_transit;	/* arrival (ts units) - rtp ts */
-	int have_transit;
-	uint32_t last_rtp_ts;
-	uint64_t last_arrival_us;
+	/* the rest: first packet, loss, reordering, DTMF */
+	uint32_t ssrc;
+	uint8_t pt;		/* first audio payload type */
+	uint64_t first_us;
+	uint32_t base_ext_seq;
+	uint32_t duplicates, reordered;
 	/* loss bursts and delay variation */
 	uint32_t loss_burst[VS_CDR_LOSS_BURSTS];
 	uint32_t delay[VS_CDR_DELAY_BUCKETS];
-	uint32_t ptime_ts;	/* most common timestamp step seen */
 	/* DTMF */
 	uint32_t dtmf_events;
 	uint32_t dtmf_last_ts;	/* rtp ts of the event being reported */

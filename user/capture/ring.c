@@ -14,6 +14,8 @@ struct vs_ring {
 	const uint8_t *data;	  /* size bytes, mapped twice */
 	uint64_t mask;
 	uint64_t cons;		  /* our position */
+	uint64_t published;	  /* last value stored in *cons_pos */
+	uint32_t unpublished;	  /* records consumed since */
 	uint64_t prod;		  /* last producer position read */
 	uint32_t head_len;	  /* length of the record at cons */
 	size_t map_len;
@@ -46,6 +48,7 @@ static int ring_map(struct vs_ring *r, int fd, uint32_t size, size_t page)
 	r->data = (const uint8_t *)p + page;
 	r->mask = size - 1;
 	r->cons = __atomic_load_n(r->cons_pos, __ATOMIC_ACQUIRE);
+	r->published = r->cons;
 	/* "Nothing read yet": head() loads the producer position first. A
 	 * ring consumed before (cons != 0) must not be read past it. */
 	r->prod = r->cons;
@@ -108,10 +111,29 @@ int vs_ring_set__wait(struct vs_ring_set *s, int timeout_ms)
 	return 0;
 }
 
+/* The kernel reads the consumer position in every bpf_ringbuf_reserve and
+ * bpf_ringbuf_commit on the producing CPU: storing it after every record
+ * would move its cache line between the CPUs once per record. It is stored
+ * every PUBLISH_EVERY records, before the producer position is read again
+ * (so a commit that finds us caught up still wakes us) and when a drain
+ * returns. Until then the space is not yet free: a few records' worth of a
+ * ring of megabytes. */
+#define PUBLISH_EVERY 64
+
+static void publish(struct vs_ring *r)
+{
+	r->unpublished = 0;
+	if (r->published == r->cons)
+		return;
+	__atomic_store_n(r->cons_pos, r->cons, __ATOMIC_RELEASE);
+	r->published = r->cons;
+}
+
 static void advance(struct vs_ring *r, uint32_t len)
 {
 	r->cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
-	__atomic_store_n(r->cons_pos, r->cons, __ATOMIC_RELEASE);
+	if (++r->unpublished >= PUBLISH_EVERY)
+		publish(r);
 }
 
 /* The ring's oldest committed record, skipping discarded ones; NULL when
@@ -123,6 +145,7 @@ static const struct vs_ring_hdr *head(struct vs_ring_set *s, struct vs_ring *r)
 
 	for (;;) {
 		if (r->cons == r->prod) {
+			publish(r);
 			r->prod = __atomic_load_n(r->prod_pos,
 						  __ATOMIC_ACQUIRE);
 			if (r->cons == r->prod)
@@ -146,11 +169,27 @@ static const struct vs_ring_hdr *head(struct vs_ring_set *s, struct vs_ring *r)
 	}
 }
 
+/* The producer wrote the next record on another CPU: its first lines (the
+ * length word, our header, the frame's headers) start moving here while the
+ * pipeline works on the current one. Only below the producer position last
+ * read: lines the kernel has already written (or is finishing). */
+static void prefetch_next(const struct vs_ring *r)
+{
+	uint64_t next = r->cons + ((r->head_len + BPF_RINGBUF_HDR_SZ + 7) & ~7u);
+	const uint8_t *p = r->data + (next & r->mask);
+
+	if (next >= r->prod)
+		return;
+	__builtin_prefetch(p);
+	__builtin_prefetch(p + 64);
+	__builtin_prefetch(p + 128);
+}
+
 int vs_ring_set__drain(struct vs_ring_set *s, int max, vs_ring_fn fn,
 		       void *ctx)
 {
 	const struct vs_ring_hdr *h[VS_RING_SET_MAX];
-	int done = 0, best, rc;
+	int done = 0, best, rc = 0;
 
 	for (int i = 0; i < s->n; i++)
 		h[i] = head(s, &s->r[i]);
@@ -161,14 +200,17 @@ int vs_ring_set__drain(struct vs_ring_set *s, int max, vs_ring_fn fn,
 				best = i;
 		if (best < 0)
 			break;
+		prefetch_next(&s->r[best]);
 		rc = fn(ctx, h[best], (const uint8_t *)(h[best] + 1));
 		advance(&s->r[best], s->r[best].head_len);
 		if (rc)
-			return rc;
+			break;
 		done++;
 		h[best] = head(s, &s->r[best]);
 	}
-	return done;
+	for (int i = 0; i < s->n; i++)
+		publish(&s->r[i]);
+	return rc ? rc : done;
 }
 
 uint64_t vs_ring_set__malformed(const struct vs_ring_set *s)
