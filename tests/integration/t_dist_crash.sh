@@ -1,7 +1,8 @@
 #!/bin/bash
 # Exactly once under crashes: a sensor streams CDRs to the central server
 # while the server is killed with SIGKILL (and restarted) at random points,
-# then mariadbd, then the sensor itself (restarted on the same spooldir).
+# two sensors on the server's two CDR writers while it is killed, then
+# mariadbd, then the sensor itself (restarted on the same spooldir).
 # Afterwards every CDR is in MariaDB exactly once (the server runs without
 # cdr_check_exists_callid, so a duplicate would show) and the sensors
 # table is filled.
@@ -81,6 +82,31 @@ grep -q "CDRs above its mark were committed before a crash: not stored again" "$
 	fail "the restarted server did not look up the crash window"
 ok "$(grep -o "[0-9]* CDRs above its mark were committed before a crash" "$TMP/srv1.log" | tail -1)"
 
+# --- two sensors on the two CDR writers, the server killed mid-stream ------
+# Sensors 7 and 8 go to different writers (id_sensor % 2), which commit on
+# their own connections at their own times; a SIGKILL finds each at a
+# different point of its batch.
+sen_conf sen2 8
+for round in 1 2; do
+	gen "p$round" 6000 $((40 + round))
+	gen "q$round" 6000 $((50 + round))
+	base=$(db "SELECT count(*) FROM cdr")
+	sen_start sen "$TMP/p$round.pcap"
+	sen_start sen2 "$TMP/q$round.pcap"
+	mid_stream "$((base + 2000))"
+	at=$(db "SELECT count(*) FROM cdr")
+	srv_kill9 srv1
+	sleep "$(rand_ms 300)"
+	srv_start srv1
+	sen_wait sen || { tail -20 "$TMP/sen.log" >&2; fail "sensor 7 failed (two writers)"; }
+	sen_wait sen2 || { tail -20 "$TMP/sen2.log" >&2; fail "sensor 8 failed (two writers)"; }
+	ok "two sensors, two writers: server SIGKILL at $at/$total stored CDRs, restarted"
+done
+check "two writers, server killed twice"
+[ "$(db "SELECT count(*) FROM cdr WHERE id_sensor = 8")" -gt 0 ] ||
+	fail "no CDR of sensor 8"
+grep -q "server: 2 CDR writers" "$TMP/srv1.log" || fail "the server did not run 2 writers"
+
 # --- mariadbd killed twice during a stream -----------------------------------
 if [ -z "${DIST_SKIP_DB:-}" ]; then
 gen m 8000 7
@@ -123,7 +149,7 @@ SEN_LOG=last sen_run sen "$TMP/last.pcap"
 grep -q "every CDR acknowledged" "$TMP/last.log" || { cat "$TMP/last.log" >&2; fail "restarted sensor did not drain its spool"; }
 check "sensor killed twice and restarted on its spool"
 
-row=$(db "SELECT id_sensor, mode, cdrs > 0, last_seen IS NOT NULL FROM sensors")
+row=$(db "SELECT id_sensor, mode, cdrs > 0, last_seen IS NOT NULL FROM sensors WHERE id_sensor = 7")
 [ "$row" = "$(printf '7\tlocal\t1\t1')" ] || fail "sensors table: $row"
 ok "sensors table: $(echo "$row" | tr '\t' ' ')"
 win=$(grep -o "[0-9]* CDRs above its mark were committed before a crash" "$TMP/srv1.log" |

@@ -68,6 +68,9 @@ struct vs_conf {
 		char user[129];		/* mysqlusername, alias mysqluser;
 					 * default root */
 		char password[256];	/* mysqlpassword */
+		unsigned writers;	/* mysqlstore_max_threads_cdr: CDR
+					 * writer connections of the central
+					 * server; 0 = default (2) */
 	} mysql;
 	struct vs_conf_chan {		/* the sensor-server channel
 					 * (docs/distributed.md) */

@@ -222,6 +222,18 @@ static int set_mysqlport(struct vs_conf *c, const char *v, const char **e)
 	return err;
 }
 
+static int set_mysql_writers(struct vs_conf *c, const char *v, const char **e)
+{
+	uint32_t n;
+	int err;
+
+	*e = "a number of writer connections (1-16)";
+	err = vs_conf_parse_u32(v, 1, 16, &n);
+	if (!err)
+		c->mysql.writers = n;
+	return err;
+}
+
 static int set_capture_mode(struct vs_conf *c, const char *v, const char **e)
 {
 	static const char *const names[] = {"copy", "afxdp", "pcap"};
@@ -330,6 +342,7 @@ static const struct {
 	{"interface_ip_filter", set_ipfilter},
 	{"mysqlhost", set_mysqlhost},
 	{"mysqlport", set_mysqlport},
+	{"mysqlstore_max_threads_cdr", set_mysql_writers},
 	{"mysqlsocket", set_mysqlsocket},
 	{"mysqldb", set_mysqldb},
 	{"mysqlusername", set_mysqluser},

@@ -80,6 +80,8 @@ static void print_mysql(const struct vs_conf *c, FILE *out)
 	if (m->socket[0])
 		fprintf(out, "mysqlsocket = %s\n", m->socket);
 	fprintf(out, "mysqldb = %s\nmysqlusername = %s\n", m->db, m->user);
+	if (m->writers)
+		fprintf(out, "mysqlstore_max_threads_cdr = %u\n", m->writers);
 	if (m->password[0])
 		fputs("# mysqlpassword = (set, not shown)\n", out);
 }

@@ -24,9 +24,13 @@ void vs_log(enum vs_log_level lvl, const char *fmt, ...)
 
 	if (lvl > log_level)
 		return;
+	/* One line, one locked stdio call: the server's CDR writer threads
+	 * log too, and their lines must not interleave. */
+	flockfile(stderr);
 	fprintf(stderr, "voxsense: %s: ", tag[lvl]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* role/server: the central server's loop. One thread, one epoll set
- * (level-triggered): the listening socket and every sensor connection.
- * While the database is away (store -EAGAIN) no connection is read, so
- * sensors' CDRs wait in their own disk spools and the server's memory
- * stays bounded (TCP flow control does the rest). */
+ * (level-triggered): the listening socket, every sensor connection and the
+ * eventfd the CDR writers wake it through (server_writer.h). While a
+ * writer's queue is full (the database away or slower than the sensors)
+ * no connection is read, so sensors' CDRs wait in their own disk spools
+ * and the server's memory stays bounded (TCP flow control does the
+ * rest). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,8 +166,6 @@ static void read_conn(struct vs_server *srv, struct srv_conn *sc)
 			sc->dead = 1;
 			return;
 		}
-		if (srv->since_commit >= VS_SRV_FLUSH_CDRS)
-			vs_srv__commit(srv);
 	}
 	if (!srv->blocked && !sc->dead && r != -EAGAIN) {
 		if (r != -ECONNRESET)
@@ -296,17 +296,31 @@ static void housekeeping(struct vs_server *srv)
 	}
 }
 
+/* A writer committed, has room again, or went down or came back. */
+static void writers_woke(struct vs_server *srv)
+{
+	uint64_t v;
+
+	if (read(srv->wfd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: already read; the state is looked at anyway */
+	}
+	srv->retry_at_ms = 0; /* room, maybe: offer the held frames now */
+	vs_srv__commit(srv);
+}
+
 void vs_srv__loop(struct vs_server *srv, volatile sig_atomic_t *stop)
 {
 	struct epoll_event ev[64];
 	int n, timeout;
 
 	while (!*stop) {
-		timeout = srv->dirty ? 20 : 200;
+		timeout = srv->blocked || srv->marks_due ? 100 : 200;
 		n = epoll_wait(srv->ep, ev, 64, timeout);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.ptr == NULL)
 				accept_all(srv);
+			else if (ev[i].data.ptr == &srv->wfd)
+				writers_woke(srv);
 			else if (ev[i].data.ptr == srv->ctl)
 				vs_srv_ctl__event(srv);
 			else
@@ -318,12 +332,10 @@ void vs_srv__loop(struct vs_server *srv, volatile sig_atomic_t *stop)
 				if (sc->ready && !sc->dead)
 					read_conn(srv, sc);
 		}
+		if (srv->marks_due)
+			vs_srv__commit(srv); /* marks not saved yet: again */
 		if (srv->blocked)
 			vs_srv__retry(srv);
-		else if (srv->dirty &&
-			 (srv->since_commit >= VS_SRV_FLUSH_CDRS ||
-			  vs_srv__mono_ms() - srv->dirty_since_ms >= 20))
-			vs_srv__commit(srv);
 		vs_srv__mirror_tick(srv);
 		housekeeping(srv);
 		vs_srv_ctl__tick(srv); /* after housekeeping freed the dead */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* role/server: CDR intake. A CDR frame is parsed, de-duplicated against the
- * sensor's marks, inserted into the MariaDB store, and acknowledged only
- * once a commit covered it and its mark is persisted (docs/distributed.md,
- * "Exactly once"). */
+ * sensor's marks, handed to the sensor's writer (server_writer.c), and
+ * acknowledged only once the writer's commit covered it and its mark is
+ * persisted (docs/distributed.md, "Exactly once"). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,10 +90,8 @@ static int hold(struct vs_server *srv, struct srv_conn *sc, const uint8_t *p,
 			return -ENOMEM;
 	}
 	sc->held_seq = seq;
-	if (!srv->blocked)
-		vs_warn("server: database unavailable: not reading from "
-			"sensors until it is back (CDRs wait in their spools)");
 	srv->blocked = 1;
+	srv->retry_at_ms = vs_srv__mono_ms() + 100;
 	return -EAGAIN;
 }
 
@@ -125,7 +123,7 @@ int vs_srv__cdr(struct vs_server *srv, struct srv_conn *sc,
 	struct srv_sensor *s = sc->s;
 	struct vs_chan_cdr f;
 	struct vs_cdr c;
-	int r;
+	int r, bad = 0;
 
 	if (vs_chan_cdr__parse(p, n, &f))
 		return -EPROTO;
@@ -158,45 +156,32 @@ int vs_srv__cdr(struct vs_server *srv, struct srv_conn *sc,
 	if (r) {
 		vs_err("server: sensor %u: CDR %llu unreadable (%s): skipped",
 		       s->id, (unsigned long long)f.seq, strerror(-r));
-		srv->bad++;
-		goto accepted;
+		bad = 1;
+	} else {
+		c.id_sensor = s->id;
+		r = seen_before(srv, s, &c);
+		if (r < 0)
+			return hold(srv, sc, p, n, f.seq);
 	}
-	c.id_sensor = s->id;
-	r = seen_before(srv, s, &c);
-	if (r == 1) {
+	/* Also a CDR not stored goes through the writer, as a sequence
+	 * only: its mark must not pass CDRs still waiting before it. */
+	if (vs_srv_writer__push(vs_srv__writer(srv, s->id),
+				bad || r == 1 ? NULL : &c, s->id, f.seq))
+		return hold(srv, sc, p, n, f.seq);
+	if (bad) {
+		srv->bad++;
+	} else if (r == 1) {
 		s->dups++;
 		srv->dups++;
-		goto accepted;
+	} else {
+		s->cdrs++;
+		srv->cdrs++;
 	}
-	if (r == 0)
-		r = vs_cdr_store__insert(srv->store, &c);
-	if (r < 0)
-		return hold(srv, sc, p, n, f.seq);
-	s->cdrs += r == 0;
-	srv->cdrs += r == 0;
-	srv->skipped += r == 1;
-accepted:
 	s->accepted = f.seq;
-	if (!srv->dirty)
-		srv->dirty_since_ms = vs_srv__mono_ms();
-	srv->dirty = 1;
-	srv->since_commit++;
 	return 0;
 }
 
-static void schedule_retry(struct vs_server *srv)
-{
-	if (!srv->blocked)
-		vs_warn("server: database unavailable: not reading from "
-			"sensors until it is back (CDRs wait in their spools)");
-	srv->blocked = 1;
-	srv->retry_ms = srv->retry_ms ? srv->retry_ms * 2 : 100;
-	if (srv->retry_ms > 2000)
-		srv->retry_ms = 2000;
-	srv->retry_at_ms = vs_srv__mono_ms() + srv->retry_ms;
-}
-
-/* After a commit: persist every raised mark in one statement. */
+/* After commits: persist every raised mark in one statement. */
 static int save_marks(struct vs_server *srv)
 {
 	uint16_t *ids = srv->mark_ids;
@@ -206,9 +191,9 @@ static int save_marks(struct vs_server *srv)
 	for (uint32_t i = 1; i < 65536; i++) {
 		struct srv_sensor *s = srv->sensors[i];
 
-		if (s && s->accepted > s->hwm) {
+		if (s && s->committed > s->hwm) {
 			ids[n] = (uint16_t)i;
-			seqs[n++] = s->accepted;
+			seqs[n++] = s->committed;
 		}
 	}
 	if (vs_hwm__save(srv->hwm, ids, seqs, n))
@@ -218,8 +203,8 @@ static int save_marks(struct vs_server *srv)
 
 		vs_dbg("server: sensor %u: committed %llu..%llu", s->id,
 		       (unsigned long long)s->hwm + 1,
-		       (unsigned long long)s->accepted);
-		s->hwm = s->accepted;
+		       (unsigned long long)s->committed);
+		s->hwm = s->committed;
 		if (s->conn)
 			vs_srv__ack(srv, s->conn);
 		vs_srv__relay_ack(srv, s);
@@ -227,26 +212,66 @@ static int save_marks(struct vs_server *srv)
 	return 0;
 }
 
+/* The writers' commits since the last call, into the sensors. 1 when
+ * there were any. */
+static int collect(struct vs_server *srv)
+{
+	struct vs_srv_mark *m = srv->markbuf;
+	int any = 0;
+	size_t n;
+
+	for (unsigned w = 0; w < srv->nwriters; w++) {
+		do {
+			n = vs_srv_writer__marks(srv->writers[w], m, 1024);
+			for (size_t i = 0; i < n; i++) {
+				struct srv_sensor *s = srv->sensors[m[i].id_sensor];
+
+				if (s && m[i].seq > s->committed)
+					s->committed = m[i].seq;
+			}
+			any |= n > 0;
+		} while (n == 1024);
+	}
+	return any;
+}
+
+/* "database unavailable" once when a writer's store starts refusing while
+ * the server is held up by it, "back" when that is over. */
+static void note_db(struct vs_server *srv)
+{
+	struct vs_srv_writer_stats st;
+	int down = 0;
+
+	for (unsigned w = 0; w < srv->nwriters; w++) {
+		vs_srv_writer__stats(srv->writers[w], &st);
+		down |= st.down;
+	}
+	srv->db_down = down;
+	if (down && srv->blocked && !srv->blocked_logged) {
+		vs_warn("server: database unavailable: not reading from "
+			"sensors until it is back (CDRs wait in their spools)");
+		srv->blocked_logged = 1;
+	}
+}
+
 int vs_srv__commit(struct vs_server *srv)
 {
-	if (!srv->dirty)
+	if (collect(srv)) {
+		srv->marks_due = 1;
+		if (srv->crash_after_commit && !--srv->crash_after_commit) {
+			/* test hook: the crash window between commit and
+			 * mark */
+			vs_err("server: VOXSENSE_TEST_CRASH_AFTER_COMMIT: "
+			       "exiting between a commit and its marks");
+			_exit(137);
+		}
+	}
+	note_db(srv);
+	if (!srv->marks_due)
 		return 0;
-	if (vs_cdr_store__flush(srv->store)) {
-		schedule_retry(srv);
-		return -EAGAIN;
-	}
-	if (srv->crash_after_commit && !--srv->crash_after_commit) {
-		/* test hook: the crash window between commit and mark */
-		vs_err("server: VOXSENSE_TEST_CRASH_AFTER_COMMIT: exiting "
-		       "between a commit and its marks");
-		_exit(137);
-	}
-	if (save_marks(srv)) {
-		schedule_retry(srv);
-		return -EAGAIN;
-	}
-	srv->dirty = 0;
-	srv->since_commit = 0;
+	if (save_marks(srv))
+		return -EAGAIN; /* the loop calls again */
+	srv->marks_due = 0;
 	srv->commits++;
 	return 0;
 }
@@ -255,21 +280,19 @@ void vs_srv__retry(struct vs_server *srv)
 {
 	if (!srv->blocked || vs_srv__mono_ms() < srv->retry_at_ms)
 		return;
-	if (vs_srv__commit(srv))
-		return;
 	for (struct srv_conn *sc = srv->conns; sc; sc = sc->next) {
 		if (!sc->held.len || sc->dead)
 			continue;
 		if (vs_srv__cdr(srv, sc, sc->held.p, (uint32_t)sc->held.len) ==
 		    -EAGAIN) {
-			schedule_retry(srv);
-			return;
+			note_db(srv);
+			return; /* still full: hold() set the next try */
 		}
 		sc->held.len = 0;
 	}
-	vs_info("server: database back: reading from sensors again");
-	srv->blocked = 0;
-	srv->retry_ms = 0;
+	if (srv->blocked_logged)
+		vs_info("server: database back: reading from sensors again");
+	srv->blocked = srv->blocked_logged = 0;
 	srv->resume = 1;
 }
 

@@ -304,7 +304,7 @@ static cJSON *server_json(struct vs_server *srv)
 	cJSON_AddNumberToObject(o, "connections", srv->nconns);
 	cJSON_AddNumberToObject(o, "sensors_connected", live);
 	cJSON_AddStringToObject(o, "database",
-				srv->blocked ? "unavailable" : "ok");
+				srv->db_down ? "unavailable" : "ok");
 	cJSON_AddNumberToObject(o, "cdrs", (double)srv->cdrs);
 	cJSON_AddNumberToObject(o, "duplicates", (double)srv->dups);
 	cJSON_AddNumberToObject(o, "skipped_callid_known",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* role/server internals: the epoll loop and connections (server.c), CDR
- * intake, commit and acknowledgement (server_cdr.c). One thread. */
+ * intake, marks and acknowledgement (server_cdr.c). One thread, and the
+ * CDR writers' threads behind their queues (server_writer.h). */
 #ifndef VS_SERVER_INT_H
 #define VS_SERVER_INT_H
 
@@ -12,14 +13,17 @@
 #include "channel/channel.h"
 #include "conf/conf.h"
 #include "role/hwm.h"
+#include "role/server_writer.h"
 
 #define VS_SRV_MAX_STREAMS 256     /* per CDR; more is refused */
 #define VS_SRV_HEARTBEAT_MS 10000  /* sensors table refresh, pings */
 #define VS_SRV_DEAD_MS 35000       /* silent this long: connection dead */
-/* Commit at least every this many CDRs (and 20 ms after the first). Each
- * commit drains the store's pipeline and waits for mariadbd; at 1000 that
- * cost a quarter of the time under load (docs/bench.md). */
+/* A writer commits at least every this many CDRs (and 20 ms after the
+ * oldest once its queue ran dry). Each commit drains the store's pipeline
+ * and waits for mariadbd; at 1000 that cost a quarter of the time under
+ * load (docs/bench.md). */
 #define VS_SRV_FLUSH_CDRS 4000
+#define VS_SRV_MAX_WRITERS 16	/* mysqlstore_max_threads_cdr at most */
 #define VS_SRV_MAX_CONNS 1024      /* sensors and handshakes at once */
 
 /* Packet mirroring intake of one sensor (server_mirror.c). */
@@ -42,7 +46,9 @@ struct srv_sensor {
 	int checking;		/* until its first commit here: look each
 				 * CDR up before inserting (crash window) */
 	uint64_t hwm;		/* committed and persisted */
-	uint64_t accepted;	/* highest inserted into the store (batch) */
+	uint64_t committed;	/* committed (its writer says), mark not
+				 * persisted yet when above hwm */
+	uint64_t accepted;	/* highest handed to its writer */
 	uint64_t cdrs, dups, bytes;
 	uint64_t window_found;	/* found by the crash-window look-ups */
 	uint64_t connected_since_us, last_seen_us;
@@ -74,24 +80,29 @@ struct srv_conn {
 struct vs_server {
 	const struct vs_conf *conf;
 	struct vs_chan_ctx *ctx;
-	struct vs_cdr_store *store;
+	struct vs_cdr_store *store;	/* schema, sensors table */
 	struct vs_hwm *hwm;
+	struct vs_srv_writer *writers[VS_SRV_MAX_WRITERS];
+	unsigned nwriters;
+	int wfd;		/* eventfd the writers wake us through */
+	struct vs_srv_mark *markbuf;	/* collect's scratch */
+	int marks_due;		/* marks collected, not persisted yet */
+	int db_down;		/* a writer's store refuses (logged) */
 	int lfd, ep;
 	struct srv_conn *conns;
 	unsigned nconns, full_logged;
 	struct srv_sensor **sensors; /* 65536 slots, by id_sensor */
-	int blocked;		/* database away: not reading sensors */
-	int dirty;		/* CDRs inserted and not committed */
+	int blocked;		/* a writer's queue is full (the database is
+				 * away or slow): not reading sensors */
+	int blocked_logged;
 	int resume;		/* unblocked: drain every conn once */
-	uint64_t dirty_since_ms;
-	unsigned since_commit;
 	uint64_t retry_at_ms;
 	unsigned retry_ms;
 	uint64_t next_beat_ms;
 	struct vs_cdr_leg *streams;
 	uint16_t *mark_ids;	/* 65536: save_marks' scratch */
 	uint64_t *mark_seqs;
-	uint64_t cdrs, dups, commits;
+	uint64_t cdrs, dups, commits;	/* commits: rounds of marks saved */
 	unsigned crash_after_commit; /* test hook, 0 = off */
 	uint64_t skipped;	/* cdr_check_exists_callid: Call-ID known */
 	uint64_t bad;		/* unreadable CDR bodies */
@@ -101,14 +112,22 @@ struct vs_server {
 
 uint64_t vs_srv__mono_ms(void);
 uint64_t vs_srv__wall_us(void);
-/* A CDR frame from sc: 0, or -EAGAIN when the store refused it (held,
- * server blocked), or a protocol error (close the conn). */
+/* A CDR frame from sc: 0, or -EAGAIN when its writer's queue is full
+ * (held, server blocked), or a protocol error (close the conn). */
 int vs_srv__cdr(struct vs_server *srv, struct srv_conn *sc,
 		const uint8_t *p, uint32_t n);
-/* Commits, persists marks, acknowledges. 0 or -EAGAIN (blocked). */
+/* Collects the writers' commits, persists the marks, acknowledges; notes
+ * the database going away or coming back. 0 or -EAGAIN (marks not saved:
+ * tried again later). */
 int vs_srv__commit(struct vs_server *srv);
-/* Retries held frames and the commit once the back-off allows. */
+/* Offers held frames to the writers again; unblocks when all are taken. */
 void vs_srv__retry(struct vs_server *srv);
+/* The writer of sensor id's CDRs. */
+static inline struct vs_srv_writer *vs_srv__writer(struct vs_server *srv,
+						   uint16_t id)
+{
+	return srv->writers[id % srv->nwriters];
+}
 /* The sensor's state, loaded from the database on first use; NULL when
  * the database cannot say (refuse the connection for now). */
 struct srv_sensor *vs_srv__sensor(struct vs_server *srv, uint16_t id);
