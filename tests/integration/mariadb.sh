@@ -115,6 +115,7 @@ setsid "$MDB_BIN" --no-defaults $user_opt --datadir="$MDB_DIR/data" \\
 	--bind-address=127.0.0.1 --pid-file="$VS_MYSQL_PIDFILE" \\
 	--tmpdir="$MDB_DIR/tmp" --log-error="$MDB_DIR/error.log" \\
 	--skip-name-resolve --innodb-buffer-pool-size=${VS_MYSQL_BUFFER_POOL:-128M} \\
+	${VS_MYSQL_EXTRA:-} \\
 	--max-connections=50 </dev/null >/dev/null 2>&1 &
 for i in \$(seq 1 300); do
 	if [ -S "$VS_MYSQL_SOCKET" ] && [ -s "$VS_MYSQL_PIDFILE" ] &&

@@ -374,9 +374,11 @@ const char *vs_schema__mysql_type(const struct vs_cdr_column *col, char *buf,
 	return buf;
 }
 
-/* "CREATE TABLE IF NOT EXISTS name (head, <columns>, tail) ENGINE...". */
+/* "CREATE TABLE IF NOT EXISTS name (head, <columns>, tail) ENGINE...";
+ * column i gets "DEFAULT dflt[i]" when dflt and dflt[i] are set. */
 static char *build_mysql(const struct vs_cdr_column *cols, size_t n,
-			 const char *head, const char *tail)
+			 const char *head, const char *tail,
+			 const char *const *dflt)
 {
 	static const char engine[] =
 		"\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
@@ -384,34 +386,48 @@ static char *build_mysql(const struct vs_cdr_column *cols, size_t n,
 	char type[48], *s, *p;
 
 	for (i = 0; i < n; i++)
-		cap += 5 + strlen(cols[i].name) + sizeof(type);
+		cap += 5 + strlen(cols[i].name) + sizeof(type) +
+		       (dflt && dflt[i] ? 9 + strlen(dflt[i]) : 0);
 	s = malloc(cap);
 	if (!s)
 		return NULL;
 	p = s + sprintf(s, "%s", head);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		p += sprintf(p, ",\n  %s %s", cols[i].name,
 			     vs_schema__mysql_type(&cols[i], type,
 						   sizeof(type)));
+		if (dflt && dflt[i])
+			p += sprintf(p, " DEFAULT %s", dflt[i]);
+	}
 	sprintf(p, "%s%s", tail, engine);
 	return s;
 }
 
-char *vs_schema__create_cdr_mysql(void)
+char *vs_schema__create_cdr_mysql_dflt(const char *const *dflt)
 {
 	return build_mysql(vs_cdr_columns, vs_cdr_n_columns,
 			   "CREATE TABLE IF NOT EXISTS cdr (\n"
 			   "  ID BIGINT UNSIGNED NOT NULL AUTO_INCREMENT "
-			   "PRIMARY KEY", "");
+			   "PRIMARY KEY", "", dflt);
+}
+
+char *vs_schema__create_cdr_mysql(void)
+{
+	return vs_schema__create_cdr_mysql_dflt(NULL);
 }
 
 /* Keyed by (cdr_ID, stream_index): rows cluster by call and arrive in key
  * order, so InnoDB appends them and keeps no secondary index. */
-char *vs_schema__create_rtp_mysql(void)
+char *vs_schema__create_rtp_mysql_dflt(const char *const *dflt)
 {
 	return build_mysql(vs_rtp_columns, vs_rtp_n_columns,
 			   "CREATE TABLE IF NOT EXISTS cdr_rtp (\n"
 			   "  cdr_ID BIGINT UNSIGNED NOT NULL,\n"
 			   "  stream_index INT UNSIGNED NOT NULL",
-			   ",\n  PRIMARY KEY (cdr_ID, stream_index)");
+			   ",\n  PRIMARY KEY (cdr_ID, stream_index)", dflt);
+}
+
+char *vs_schema__create_rtp_mysql(void)
+{
+	return vs_schema__create_rtp_mysql_dflt(NULL);
 }

@@ -71,6 +71,8 @@ char *vs_schema__insert_cdr(void);
 const char *vs_schema__mysql_type(const struct vs_cdr_column *col, char *buf,
 				  size_t len);
 char *vs_schema__create_cdr_mysql(void);
+/* The same with "DEFAULT dflt[i]" for column i where dflt[i] is set. */
+char *vs_schema__create_cdr_mysql_dflt(const char *const *dflt);
 
 /* Table cdr_rtp (schema version 2): one row per element of
  * vs_cdr.streams. Its first two columns, not in this list, are the key:
@@ -90,6 +92,7 @@ void vs_rtp_column__value(const struct vs_cdr_column *col,
  * VALUES (?, ...)": malloc'd, NULL + errno. */
 char *vs_schema__create_rtp(void);
 char *vs_schema__create_rtp_mysql(void);
+char *vs_schema__create_rtp_mysql_dflt(const char *const *dflt);
 char *vs_schema__insert_rtp(void);
 
 /* Statements run after the table exists (indexes), NULL-terminated. */

@@ -42,6 +42,11 @@
 #define CHUNK_MAX 256		/* at most, and a quarter of a batch between */
 #define ASYNC_STACK (256u << 10) /* libmariadb's non-blocking calls run here */
 #define DAY_US (86400ull * 1000000)
+#define ID_SEQ "vs_cdr_id"	/* the sequence cdr.ID comes from */
+/* IDs asked for in one query at most: the recursive query that makes the
+ * rows stops at max_recursive_iterations (1000 by default); fewer rows
+ * than asked are taken as they come. */
+#define ID_BLOCK 500
 #define MAX_TIME_US (253402300799ull * 1000000 + 999999) /* 9999-12-31 */
 
 
@@ -439,7 +444,9 @@ static int batch_add(struct mysql_store *s, const struct vs_cdr *c)
 		return -ENOMEM;
 	r = s->cdr.rows++;
 	for (i = 0; i < s->cdr.ncols; i++)
-		put_column(s, &s->cdr.p[i], r, &vs_cdr_columns[i], c, c);
+		put_column(s, &s->cdr.p[1 + i], r, &vs_cdr_columns[i], c, c);
+	s->cdr.p[0].ind[r] = STMT_INDICATOR_NONE; /* ID: at send */
+	s->bytes += 9;
 	for (k = 0; k < n; k++) {
 		r = s->rtp.rows++;
 		s->owner[r] = s->cdr.rows - 1;
@@ -518,8 +525,7 @@ static void set_options(struct mysql_store *s, MYSQL *m)
 	mysql_optionsv(m, MYSQL_OPT_NONBLOCK, &stack);
 }
 
-/* A batch must fit in one packet of the server's max_allowed_packet. Also
- * reads the auto-increment step, for the IDs of a batch (chunk_ids). */
+/* A batch must fit in one packet of the server's max_allowed_packet. */
 static void fit_packet(struct mysql_store *s)
 {
 	size_t room, pkt = 0;
@@ -527,7 +533,6 @@ static void fit_packet(struct mysql_store *s)
 	MYSQL_ROW row;
 
 	s->batch_bytes = s->o.batch_bytes;
-	s->autoinc_step = 1;
 	if (mysql_query(s->db, "SELECT @@max_allowed_packet"))
 		return;
 	r = mysql_store_result(s->db);
@@ -535,14 +540,6 @@ static void fit_packet(struct mysql_store *s)
 	if (row && row[0])
 		pkt = strtoul(row[0], NULL, 10);
 	mysql_free_result(r);
-	s->autoinc_step = 1;
-	if (!mysql_query(s->db, "SELECT @@auto_increment_increment")) {
-		r = mysql_store_result(s->db);
-		row = r ? mysql_fetch_row(r) : NULL;
-		if (row && row[0] && strtoull(row[0], NULL, 10))
-			s->autoinc_step = strtoull(row[0], NULL, 10);
-		mysql_free_result(r);
-	}
 	room = pkt > s->max_row + 4096 ? pkt - s->max_row - 4096 : 1;
 	if (pkt && room < s->batch_bytes)
 		s->batch_bytes = room;
@@ -713,7 +710,7 @@ static void batch_reset(struct mysql_store *s)
 {
 	s->cdr.rows = s->rtp.rows = 0;
 	s->text_len = s->bytes = 0;
-	s->in_doubt = s->txn = s->slow = 0;
+	s->in_doubt = s->txn = 0;
 	s->sent = s->rtp_sent = 0;
 	s->batch_no++;
 }
@@ -738,51 +735,6 @@ int vs_mysql__stmt_fail(struct mysql_store *s, MYSQL_STMT *st,
 								    -EIO;
 }
 
-/* Sends rows from..from+n-1 of t in one execution. */
-static int execute(struct mysql_store *s, struct table *t, unsigned from,
-		   unsigned n, const char *what)
-{
-	unsigned size = n;
-	int err = vs_mysql_ins__bind(s, t, from, n);
-
-	if (err)
-		return err;
-	if (mysql_stmt_attr_set(t->st, STMT_ATTR_ARRAY_SIZE, &size) ||
-	    mysql_stmt_bind_param(t->st, t->bind) || mysql_stmt_execute(t->st))
-		return vs_mysql__stmt_fail(s, t->st, what);
-	return 0;
-}
-
-/* 1 when the cdr rows from..from+n-1, with IDs row_id[], hold the
- * batch's Call-IDs in order, 0 when not, or -errno. */
-static int ids_match(struct mysql_store *s, unsigned from, unsigned n)
-{
-	struct param *p = &s->cdr.p[s->call_id_col];
-	unsigned long *len;
-	unsigned r = from, end = from + n;
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	char sql[128];
-	int err, ok = 1;
-
-	snprintf(sql, sizeof(sql),
-		 "SELECT call_id FROM cdr WHERE ID BETWEEN %llu AND %llu "
-		 "ORDER BY ID", (unsigned long long)s->row_id[from],
-		 (unsigned long long)s->row_id[end - 1]);
-	err = vs_mysql__exec(s, sql);
-	res = err ? NULL : mysql_store_result(s->db);
-	if (!res)
-		return err ? err : -EIO;
-	while (ok && (row = mysql_fetch_row(res))) {
-		len = mysql_fetch_lengths(res);
-		ok = r < end && row[0] && len[0] == p->len[r] &&
-		     !memcmp(row[0], s->text + p->off[r], len[0]);
-		r++;
-	}
-	mysql_free_result(res);
-	return ok && r == end;
-}
-
 /* Rows of cdr_rtp that belong to the CDRs before row `upto` of cdr (rows
  * from rtp_sent on are looked at: those before are inserted). */
 static unsigned rtp_upto(const struct mysql_store *s, unsigned upto)
@@ -794,25 +746,83 @@ static unsigned rtp_upto(const struct mysql_store *s, unsigned upto)
 	return r;
 }
 
-/* The ID of cdr rows from..from+n-1, just inserted in one array
- * execution, for cdr_rtp.cdr_ID. That execution reports its first ID
- * only; the others follow by the auto-increment step when no other writer
- * took IDs in between, which InnoDB does not promise for array executions
- * (nor with innodb_autoinc_lock_mode = 2). So when streams need them the
- * Call-IDs are read back by ID: if they differ, 1 is returned and the
- * batch goes again, one CDR at a time. */
-static int chunk_ids(struct mysql_store *s, unsigned from, unsigned n)
+/* Rows of a result that must be there: the connection may die between
+ * the query and its result. NULL with *err = -EAGAIN or -EIO. */
+static MYSQL_RES *result(struct mysql_store *s, int *err)
 {
-	uint64_t first = mysql_stmt_insert_id(s->cdr.st);
-	unsigned r;
-	int ok;
+	MYSQL_RES *r = mysql_store_result(s->db);
 
-	for (r = 0; r < n; r++)
-		s->row_id[from + r] = first + r * s->autoinc_step;
-	if (rtp_upto(s, from + n) == s->rtp_sent)
-		return 0; /* no stream needs them */
-	ok = ids_match(s, from, n);
-	return ok < 0 ? ok : !ok;
+	if (r)
+		return r;
+	if (conn_lost(mysql_errno(s->db))) {
+		went_down(s, "connection lost", mysql_error(s->db));
+		*err = -EAGAIN;
+	} else {
+		*err = -EIO;
+	}
+	return NULL;
+}
+
+/* Moves the sequence past every ID in table cdr: after a failed batch,
+ * and at start, in case something inserted rows by auto-increment (an
+ * older voxsense on the same database) into the range it hands out.
+ * SETVAL never moves a sequence back. */
+static int sync_ids(struct mysql_store *s)
+{
+	char sql[96];
+	int err;
+	int64_t max = query_int(s, "SELECT MAX(ID) FROM cdr", &err);
+
+	if (err)
+		return err;
+	snprintf(sql, sizeof(sql), "DO SETVAL(" ID_SEQ ", %lld)",
+		 (long long)max);
+	return vs_mysql__exec(s, sql);
+}
+
+/* IDs for cdr rows from..from+n-1, from the sequence: NEXTVAL is not part
+ * of the transaction, so no lock is held until the batch commits and
+ * writers on other connections go on (a rolled-back batch leaves a gap).
+ * With auto-increment, two connections inserting at once interleave their
+ * IDs, and the cdr_rtp rows could not be linked without reading each
+ * batch's IDs back. */
+static int reserve_ids(struct mysql_store *s, unsigned from, unsigned n)
+{
+	unsigned r = from, end = from + n, k, got;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char sql[192];
+	int err;
+
+	if (s->resync_ids) {
+		err = sync_ids(s);
+		if (err)
+			return err;
+		s->resync_ids = 0;
+	}
+	while (r < end) {
+		k = end - r > ID_BLOCK ? ID_BLOCK : end - r;
+		snprintf(sql, sizeof(sql),
+			 "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT "
+			 "i + 1 FROM n WHERE i < %u) SELECT NEXTVAL(" ID_SEQ
+			 ") FROM n", k);
+		err = vs_mysql__exec(s, sql);
+		res = err ? NULL : result(s, &err);
+		if (!res)
+			return err;
+		for (got = 0; got < k && (row = mysql_fetch_row(res)) && row[0];
+		     got++, r++)
+			s->row_id[r] = strtoull(row[0], NULL, 10);
+		mysql_free_result(res);
+		if (!got) {
+			vs_err("mariadb %s: sequence " ID_SEQ " gave no ID",
+			       s->where);
+			return -EIO;
+		}
+	}
+	for (r = from; r < end; r++)
+		s->cdr.p[0].i[r] = (int64_t)s->row_id[r];
+	return 0;
 }
 
 /* cdr_rtp.cdr_ID of rows from..from+n-1, from the IDs of their CDRs. */
@@ -923,7 +933,7 @@ static int fly_done(struct mysql_store *s, const struct flight *f)
 		return 0;
 	}
 	s->sent = f->from + f->n;
-	return chunk_ids(s, f->from, f->n);
+	return 0;
 }
 
 /* Moves the open transaction on: collects the execution in flight, then
@@ -931,8 +941,7 @@ static int fly_done(struct mysql_store *s, const struct flight *f)
  * CDRs waiting (all of them with `all`, else only once `chunk` wait).
  * One execution at a time is in flight on a connection. With block it
  * waits for each and returns once all that was due is in; without, it
- * returns as soon as one is in flight. 0, 1 (the IDs cannot be used: send
- * the batch one CDR at a time), or -errno. */
+ * returns as soon as one is in flight. 0 or -errno. */
 static int pipe_run(struct mysql_store *s, int block, int all)
 {
 	struct flight f;
@@ -957,7 +966,8 @@ static int pipe_run(struct mysql_store *s, int block, int all)
 			err = fly_start(s, &s->rtp, s->rtp_sent,
 					upto - s->rtp_sent);
 		} else if (n && (all || n >= s->chunk)) {
-			err = fly_start(s, &s->cdr, s->sent, n);
+			err = reserve_ids(s, s->sent, n) ?:
+			      fly_start(s, &s->cdr, s->sent, n);
 		} else {
 			return 0;
 		}
@@ -1018,22 +1028,7 @@ static void rollback(struct mysql_store *s)
 		mysql_query(s->db, "ROLLBACK");
 	s->txn = 0;
 	s->sent = s->rtp_sent = 0;
-}
-
-/* The CDRs one at a time, each with its own ID, then their streams. */
-static int insert_slow(struct mysql_store *s)
-{
-	unsigned r;
-	int err = 0;
-
-	for (r = 0; r < s->cdr.rows && !err; r++) {
-		err = execute(s, &s->cdr, r, 1, "insert cdr");
-		s->row_id[r] = mysql_stmt_insert_id(s->cdr.st);
-	}
-	if (err || !s->rtp.rows)
-		return err;
-	link_streams(s, 0, s->rtp.rows);
-	return execute(s, &s->rtp, 0, s->rtp.rows, "insert cdr_rtp");
+	s->resync_ids = 1; /* maybe an ID was taken (duplicate key) */
 }
 
 /* Finishes the batch: the rows not inserted yet (all of them when no
@@ -1046,12 +1041,7 @@ static int run_batch(struct mysql_store *s)
 	if (!s->txn)
 		err = begin(s, &done);
 	if (!err && !done)
-		err = s->slow ? insert_slow(s) : pipe_run(s, 1, 1);
-	if (err == 1) {
-		rollback(s);
-		s->slow = 1;
-		return run_batch(s);
-	}
+		err = pipe_run(s, 1, 1);
 	if (!err)
 		err = vs_mysql__exec(s, "COMMIT");
 	if (err == -EAGAIN)
@@ -1094,13 +1084,11 @@ static int send_batch(struct mysql_store *s)
 }
 
 /* A pipelined step failed (pipe_run's err): the batch is held, and sent
- * again, one CDR at a time when its IDs could not be used. */
-static void pipe_fail(struct mysql_store *s, int err)
+ * again from its first row. */
+static void pipe_fail(struct mysql_store *s)
 {
 	rollback(s);
-	if (err == 1)
-		s->slow = 1;
-	else if (s->db) /* refused by the server: do not hammer it */
+	if (s->db) /* refused by the server: do not hammer it */
 		s->next_try_us = now_us() + (uint64_t)s->o.retry_max_ms * 1000;
 }
 
@@ -1112,7 +1100,7 @@ static void pipe_step(struct mysql_store *s)
 {
 	int err = 0, done;
 
-	if (!s->chunk || !s->db || s->in_doubt || s->slow)
+	if (!s->chunk || !s->db || s->in_doubt)
 		return;
 	if (s->fly.t ? s->cdr.rows % 4 : s->cdr.rows - s->sent < s->chunk)
 		return; /* look for an answer every 4 rows */
@@ -1123,7 +1111,7 @@ static void pipe_step(struct mysql_store *s)
 	if (!err)
 		err = pipe_run(s, 0, 0);
 	if (err)
-		pipe_fail(s, err);
+		pipe_fail(s);
 }
 
 /* Before any other statement on the link: no execution in flight. 0 or
@@ -1136,7 +1124,7 @@ static int pipe_drain(struct mysql_store *s)
 		return 0;
 	err = pipe_run(s, 1, 0);
 	if (err)
-		pipe_fail(s, err);
+		pipe_fail(s);
 	return err ? -EAGAIN : 0;
 }
 
@@ -1258,6 +1246,9 @@ int vs_mysql__stats(const struct vs_cdr_store *base, struct vs_mysql_stats *st)
 /* --- schema ----------------------------------------------------------------- */
 
 static const char *const extra_tables[] = {
+	/* cdr.ID (reserve_ids); created at 1 and moved past MAX(ID) at once
+	 * (resync_ids), so a table of an older voxsense keeps its IDs. */
+	"CREATE SEQUENCE IF NOT EXISTS " ID_SEQ " START WITH 1 CACHE 1000",
 	/* Which batch of which writer committed last: see run_batch. */
 	"CREATE TABLE IF NOT EXISTS vs_writer (\n"
 	"  writer BIGINT UNSIGNED NOT NULL PRIMARY KEY,\n"
@@ -1336,19 +1327,26 @@ out:
 	return err;
 }
 
+/* A new table gets its columns' DEFAULTs at once (set_defaults then finds
+ * nothing to change); an older voxsense's table gets them there. */
 static int create_tables(struct mysql_store *s)
 {
 	const char *const *t;
-	char *sql = vs_schema__create_cdr_mysql();
+	char **lit = vs_mysql_ins__literals(&s->cdr);
+	char *sql = vs_schema__create_cdr_mysql_dflt((const char *const *)lit);
 	int err;
 
+	vs_mysql_ins__free_literals(&s->cdr, lit);
 	if (!sql)
 		return -ENOMEM;
 	err = vs_mysql__exec(s, sql);
 	free(sql);
 	if (!err)
 		err = add_missing_columns(s);
-	sql = err ? NULL : vs_schema__create_rtp_mysql();
+	lit = err ? NULL : vs_mysql_ins__literals(&s->rtp);
+	sql = err ? NULL :
+		    vs_schema__create_rtp_mysql_dflt((const char *const *)lit);
+	vs_mysql_ins__free_literals(&s->rtp, lit);
 	if (!err && !sql)
 		err = -ENOMEM;
 	if (!err)
@@ -1463,12 +1461,13 @@ static int keep_defaults(struct mysql_store *s)
 
 static int alloc_batch(struct mysql_store *s)
 {
+	static const char *const cdr_keys[] = { "ID" };
 	static const char *const rtp_keys[] = { "cdr_ID", "stream_index" };
-	unsigned n = s->o.batch_rows, i;
+	unsigned n = s->o.batch_rows;
 	int err;
 
-	err = table_init(&s->cdr, "cdr", NULL, vs_cdr_columns,
-			 (unsigned)vs_cdr_n_columns, 0, n);
+	err = table_init(&s->cdr, "cdr", cdr_keys, vs_cdr_columns,
+			 (unsigned)vs_cdr_n_columns, 1, n);
 	if (!err)
 		err = table_init(&s->rtp, "cdr_rtp", rtp_keys, vs_rtp_columns,
 				 (unsigned)vs_rtp_n_columns, 2, 2 * n);
@@ -1480,9 +1479,6 @@ static int alloc_batch(struct mysql_store *s)
 		err = keep_defaults(s);
 	if (err)
 		return err;
-	for (i = 0; i < vs_cdr_n_columns; i++)
-		if (!strcmp(vs_cdr_columns[i].name, "call_id"))
-			s->call_id_col = i;
 	/* Executions while the batch fills: a quarter of it, within limits;
 	 * small batches go whole. */
 	s->chunk = n / 4 < CHUNK_MIN ? 0 : n / 4 > CHUNK_MAX ? CHUNK_MAX : n / 4;
@@ -1515,6 +1511,7 @@ struct vs_cdr_store *vs_cdr_store__mysql(const struct vs_mysql_opts *o)
 		s->writer = (uint64_t)time(NULL) ^ now_us() << 20;
 	s->writer >>= 1; /* fits a signed BIGINT too, for readers */
 	s->batch_no = 1; /* 0 is what a missing marker row reads as */
+	s->resync_ids = 1;
 	err = db_connect(s, &cause, msg, sizeof(msg));
 	if (err) {
 		vs_err("mariadb %s: user %s, database %s: %s (%s)", s->where,

@@ -312,6 +312,35 @@ static int default_literal(const struct param *p, const struct param_def *d,
 	return 1;
 }
 
+/* The DEFAULT literals of t's columns (NULL where it has none we write),
+ * for creating the table with them: an array of ncols, freed with
+ * vs_mysql_ins__free_literals. NULL when out of memory. */
+char **vs_mysql_ins__literals(const struct table *t)
+{
+	char **l = calloc(t->ncols, sizeof(*l)), lit[256];
+
+	for (unsigned i = 0; l && i < t->ncols; i++) {
+		unsigned k = t->nkey + i;
+
+		if (t->def[k].bound ||
+		    !default_literal(&t->p[k], &t->def[k], lit, sizeof(lit)))
+			continue;
+		l[i] = strdup(lit);
+		if (!l[i]) {
+			vs_mysql_ins__free_literals(t, l);
+			return NULL;
+		}
+	}
+	return l;
+}
+
+void vs_mysql_ins__free_literals(const struct table *t, char **l)
+{
+	for (unsigned i = 0; l && i < t->ncols; i++)
+		free(l[i]);
+	free(l);
+}
+
 /* Param k of t for the column `col`, or -1. */
 static int param_of(const struct table *t, const char *col)
 {

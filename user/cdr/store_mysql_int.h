@@ -94,16 +94,15 @@ struct mysql_store {
 	size_t text_len, text_cap, bytes, batch_bytes, max_row;
 	uint32_t *owner;
 	uint64_t *row_id;		/* cdr.ID of each batch row, at send */
-	unsigned call_id_col;
-	uint64_t autoinc_step;		/* @@auto_increment_increment */
+	int resync_ids;			/* move the ID sequence past MAX(ID) */
 	uint64_t *id_hash;		/* per row, when check_exists_callid */
 	char (*ids)[CALLID_LEN];
 	int in_doubt;			/* a send failed: it may have committed */
 	/* The batch's transaction, opened while it fills (pipe_run): txn
 	 * when begun with its marker; rows of cdr before `sent` and of
 	 * cdr_rtp before `rtp_sent` are inserted in it; one execution may
-	 * be in flight. slow: this batch goes one CDR at a time. */
-	int txn, slow;
+	 * be in flight. */
+	int txn;
 	unsigned sent, rtp_sent, chunk;
 	struct flight fly;
 	uint64_t writer, batch_no;	/* the marker: vs_writer row */
@@ -133,6 +132,8 @@ int vs_mysql_ins__init(struct table *t, const char *name,
 void vs_mysql_ins__keep_defaults(struct mysql_store *s, struct table *t,
 				 unsigned r);
 int vs_mysql_ins__set_defaults(struct mysql_store *s);
+char **vs_mysql_ins__literals(const struct table *t);
+void vs_mysql_ins__free_literals(const struct table *t, char **l);
 int vs_mysql_ins__bind(struct mysql_store *s, struct table *t, unsigned from,
 		       unsigned n);
 void vs_mysql_ins__close(struct table *t);

@@ -3,9 +3,10 @@
  * (level-triggered): the listening socket, every sensor connection and the
  * eventfd the CDR writers wake it through (server_writer.h). While a
  * writer's queue is full (the database away or slower than the sensors)
- * no connection is read, so sensors' CDRs wait in their own disk spools
- * and the server's memory stays bounded (TCP flow control does the
- * rest). */
+ * the connections whose CDR it refused are not read, so those sensors'
+ * CDRs wait in their own disk spools and the server's memory stays
+ * bounded (TCP flow control does the rest); sensors of the other writers
+ * go on. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ static void arm(struct vs_server *srv, struct srv_conn *sc)
 	if (!sc->ready)
 		ev = vs_chan_conn__events(sc->c);
 	else
-		ev = (srv->blocked ? 0 : EPOLLIN) |
+		ev = (sc->held.len ? 0 : EPOLLIN) |
 		     (vs_chan_conn__queued(sc->c) ? EPOLLOUT : 0);
 	if (ev == sc->armed)
 		return;
@@ -120,7 +121,7 @@ static void read_conn(struct vs_server *srv, struct srv_conn *sc)
 	char text[VS_CHAN_ERR_TEXT_MAX + 1];
 	int r = -EAGAIN;
 
-	while (!srv->blocked && !sc->dead &&
+	while (!sc->held.len && !sc->dead &&
 	       !(r = vs_chan_conn__recv(sc->c, &f))) {
 		sc->last_rx_ms = vs_srv__mono_ms();
 		switch (f.type) {
@@ -158,7 +159,7 @@ static void read_conn(struct vs_server *srv, struct srv_conn *sc)
 			r = -EPROTO;
 		}
 		if (r == -EAGAIN)
-			return; /* held: the database is away */
+			return; /* held: its writer's queue is full */
 		if (r) {
 			if (r == -EPROTO)
 				vs_warn("server: sensor %u: malformed frame: "
@@ -167,7 +168,7 @@ static void read_conn(struct vs_server *srv, struct srv_conn *sc)
 			return;
 		}
 	}
-	if (!srv->blocked && !sc->dead && r != -EAGAIN) {
+	if (!sc->held.len && !sc->dead && r != -EAGAIN) {
 		if (r != -ECONNRESET)
 			vs_warn("server: sensor %u: %s: closing", sc->s->id,
 				vs_chan_conn__error(sc->c));

@@ -278,22 +278,29 @@ int vs_srv__commit(struct vs_server *srv)
 
 void vs_srv__retry(struct vs_server *srv)
 {
+	int still = 0;
+
 	if (!srv->blocked || vs_srv__mono_ms() < srv->retry_at_ms)
 		return;
 	for (struct srv_conn *sc = srv->conns; sc; sc = sc->next) {
 		if (!sc->held.len || sc->dead)
 			continue;
+		/* vs_srv__cdr holds it again (same buffer) when still full */
 		if (vs_srv__cdr(srv, sc, sc->held.p, (uint32_t)sc->held.len) ==
 		    -EAGAIN) {
-			note_db(srv);
-			return; /* still full: hold() set the next try */
+			still = 1;
+			continue;
 		}
 		sc->held.len = 0;
+		srv->resume = 1; /* read what waits behind it */
+	}
+	if (still) {
+		note_db(srv);
+		return;
 	}
 	if (srv->blocked_logged)
 		vs_info("server: database back: reading from sensors again");
 	srv->blocked = srv->blocked_logged = 0;
-	srv->resume = 1;
 }
 
 void vs_srv__upsert(struct vs_server *srv, struct srv_sensor *s)

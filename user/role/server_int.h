@@ -73,7 +73,8 @@ struct srv_conn {
 	unsigned armed;		/* epoll events registered */
 	uint64_t last_rx_ms, last_ping_ms;
 	uint64_t acked;		/* highest ack sent on this conn */
-	struct vs_buf held;	/* a CDR frame the store refused (-EAGAIN) */
+	struct vs_buf held;	/* a CDR frame its writer refused (-EAGAIN):
+				 * not read further until it is taken */
 	uint64_t held_seq;
 };
 
@@ -92,8 +93,9 @@ struct vs_server {
 	struct srv_conn *conns;
 	unsigned nconns, full_logged;
 	struct srv_sensor **sensors; /* 65536 slots, by id_sensor */
-	int blocked;		/* a writer's queue is full (the database is
-				 * away or slow): not reading sensors */
+	int blocked;		/* a connection holds a CDR its writer's full
+				 * queue refused (the database is away or
+				 * slow): that connection is not read */
 	int blocked_logged;
 	int resume;		/* unblocked: drain every conn once */
 	uint64_t retry_at_ms;
