@@ -376,7 +376,8 @@ static void put_datetime(struct mysql_store *s, struct param *p, unsigned r,
 /* Row r of p gets column col of the struct at base (the CDR c, or one of
  * its legs when c is NULL). The common kinds are read here directly; the
  * others (and so the meaning of every value) come from cdr/schema.c. */
-static void put_column(struct mysql_store *s, struct param *p, unsigned r,
+static inline __attribute__((always_inline)) void
+put_column(struct mysql_store *s, struct param *p, unsigned r,
 		       const struct vs_cdr_column *col, const void *base,
 		       const struct vs_cdr *c)
 {
