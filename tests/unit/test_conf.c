@@ -772,6 +772,27 @@ Test(conf, mysql_keys_and_password_never_printed)
 	unload(l);
 }
 
+Test(conf, mysql_writers)
+{
+	struct loaded *l = load("mysqlstore_max_threads_cdr = 0\n");
+	char *text;
+
+	cr_expect_eq(l->rc, -EINVAL, "0 writers refused");
+	cr_expect(strstr(l->err, "mysqlstore_max_threads_cdr"), "%s", l->err);
+	unload(l);
+	l = load("mysqlstore_max_threads_cdr = 17\n");
+	cr_expect_eq(l->rc, -EINVAL, "17 writers refused");
+	unload(l);
+	l = load("mysqlsocket = /run/mysqld/mysqld.sock\n"
+		 "mysqlstore_max_threads_cdr = 4\n");
+	cr_assert_eq(l->rc, 0, "%s", l->err);
+	cr_expect_eq(l->c.mysql.writers, 4);
+	text = print_conf(&l->c);
+	cr_expect(strstr(text, "mysqlstore_max_threads_cdr = 4\n"), "%s", text);
+	free(text);
+	unload(l);
+}
+
 /* --- print round trip --------------------------------------------------- */
 
 Test(conf, print_load_print_identical)
