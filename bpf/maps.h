@@ -44,10 +44,30 @@ struct {
 	__type(value, struct vs_port_bits);
 } media_ports SEC(".maps");
 
+/* Per port (host order), the address of the first endpoint put into
+ * `media` with that port while none had it, zero when there is none: one
+ * array slot answers for most live RTP (a PBX gives each call its own
+ * port) where the hash walks a bucket and then an element, two dependent
+ * cache misses. A positive cache only: an address that is not in its
+ * port's slot is looked up in `media`. Written by userspace through mmap,
+ * set after the endpoint is inserted, cleared before it is removed. */
+struct vs_media_slot {
+	__u32 w[4]; /* the 16-byte address, network order */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct vs_media_slot);
+} media_one SEC(".maps");
+
 /* Live RTP/RTCP endpoints: filled from SDP by the call table's on_media. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VS_MEDIA_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct vs_media_key);
 	__type(value, struct vs_media_val);
 } media SEC(".maps");
@@ -99,19 +119,6 @@ struct {
 	__type(key, __u32);
 	__array(values, struct ring_tmpl);
 } rings SEC(".maps");
-
-/* Record being built, per CPU: header then frame bytes. */
-struct vs_scratch {
-	struct vs_ring_hdr h;
-	__u8 data[VS_SNAP_MAX];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vs_scratch);
-} scratch SEC(".maps");
 
 /* afxdp mode: one AF_XDP socket per RX queue of every interface, at the
  * slot xsk_slots gives for (ifindex, queue). */

@@ -74,13 +74,25 @@ static __always_inline int is_rtcp(const struct pkt *p)
 	       p->l4_second <= 207;
 }
 
+/* The endpoint is its port's media_one slot: one array read. */
+static __always_inline int media_slot_is(const struct vs_media_key *ep)
+{
+	__u32 port = bpf_ntohs(ep->port);
+	struct vs_media_slot *sl = bpf_map_lookup_elem(&media_one, &port);
+	const __u32 *a = (const __u32 *)ep->addr;
+
+	return sl && sl->w[3] == a[3] && sl->w[2] == a[2] &&
+	       sl->w[1] == a[1] && sl->w[0] == a[0];
+}
+
 /* Is this (address, port) a live media endpoint? The port's bit in
  * media_ports first: it turns away nearly all other UDP without hashing
- * the 20-byte key. */
+ * the 20-byte key; then the port's slot, then the hash. */
 static __always_inline int media_live(const struct vs_port_bits *mp,
 				      const struct vs_media_key *ep)
 {
-	return port_bit(mp, ep->port) && bpf_map_lookup_elem(&media, ep);
+	return port_bit(mp, ep->port) &&
+	       (media_slot_is(ep) || bpf_map_lookup_elem(&media, ep));
 }
 
 /* L4 decision for a frame that carries its UDP/TCP header. The array
@@ -192,8 +204,8 @@ static __always_inline void count(struct vs_kcounters *k, int v, int dv)
 		k->c[VS_KCNT_delivery_failed]++;
 }
 
-/* Frame length to copy: bounded by snaplen and by a mask, as the verifier
- * wants for the load helpers. 0 when nothing can be copied. */
+/* Frame length to copy: bounded by snaplen and by VS_SNAP_MAX - 1. 0 when
+ * nothing can be copied. */
 static __always_inline __u32 cap_len(__u32 len)
 {
 	__u32 zero = 0, snap = VS_SNAP_DEFAULT;
@@ -205,67 +217,114 @@ static __always_inline __u32 cap_len(__u32 len)
 		len = snap;
 	if (len > VS_SNAP_MAX - 1)
 		len = VS_SNAP_MAX - 1;
-	return len & (VS_SNAP_MAX - 1);
+	return len;
 }
 
-/* The copy length (1 .. VS_SNAP_MAX) as the verifier must see it: masked
- * in asm right before the helper call, since the compiler drops a mask it
- * can prove redundant, and shifted so that it is never zero. len >= 1. */
-static __always_inline __u32 bound_len(__u32 len)
+/* A ring record: the header, then the frame. */
+struct vs_rec {
+	struct vs_ring_hdr h;
+	__u8 data[];
+};
+
+/* The copy length (1 .. room) as the verifier must see it: clamped in asm
+ * right before the helper call, since the compiler drops a bound it can
+ * prove redundant. len >= 1. */
+static __always_inline __u32 bound_len(__u32 len, __u32 room)
 {
 	len -= 1;
-	asm volatile("%[v] &= %[m]" : [v] "+r"(len) : [m] "i"(VS_SNAP_MAX - 1));
+	asm volatile("if %[v] < %[m] goto +1; %[v] = %[m]"
+		     : [v] "+r"(len)
+		     : [m] "i"(room - 1));
 	return len + 1;
 }
 
-/* Copies the scratch record to this CPU's ring. 1 or -1. */
-static __always_inline int ring_out(struct vs_scratch *s, __u32 cap, int v)
+/* The frame's first len bytes into dst: XDP or TC (skb is a constant, so
+ * each program keeps only its own helper). */
+static __always_inline long load_frame(void *ctx, int skb, void *dst,
+				       __u32 len)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
+	if (skb)
+		return bpf_skb_load_bytes(ctx, 0, dst, len);
+	return bpf_xdp_load_bytes(ctx, 0, dst, len);
+}
+
+/* Reserves a record of `size` bytes (a constant: bpf_ringbuf_reserve wants
+ * one) in the ring and copies the frame straight into it: one copy, where
+ * building the record in a per-CPU scratch buffer and bpf_ringbuf_output
+ * made two. 1 or -1. */
+static __always_inline int ring_rec(void *rb, const struct vs_ring_hdr *h,
+				    void *ctx, int skb, __u32 size,
+				    __u64 flags)
+{
+	struct vs_rec *r = bpf_ringbuf_reserve(rb, size, 0);
+	__u32 len = h->caplen;
+
+	if (!r)
+		return -1;
+	r->h = *h;
+	len = bound_len(len, size - sizeof(r->h));
+	if (load_frame(ctx, skb, r->data, len)) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return -1;
+	}
+	bpf_ringbuf_submit(r, flags);
+	return 1;
+}
+
+/* Record sizes: the smallest that holds header and frame (RTP of 20 ms
+ * G.711 is a 214-byte frame: 256). The reader takes the frame length from
+ * the header, so the slack costs ring space only. */
+#define REC_SZ(n) ((n) - sizeof(struct vs_ring_hdr))
+
+/* Queues the frame (h->caplen bytes, 1 .. VS_SNAP_MAX - 1) on this CPU's
+ * ring. 1 or -1. */
+static __always_inline int ring_out(void *ctx, int skb,
+				    const struct vs_ring_hdr *h)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), cap = h->caplen;
 	void *rb = bpf_map_lookup_elem(&rings, &cpu);
-	__u64 flags;
+	__u64 fl;
 
 	if (!rb)
 		return -1;
-	flags = wakes_now(v) ||
+	fl = wakes_now(h->reason) ||
 			bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= WAKE_BYTES ?
 			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	cap = bound_len(cap);
-	return bpf_ringbuf_output(rb, s, sizeof(s->h) + cap, flags) ? -1 : 1;
+	if (cap <= REC_SZ(128))
+		return ring_rec(rb, h, ctx, skb, 128, fl);
+	if (cap <= REC_SZ(256))
+		return ring_rec(rb, h, ctx, skb, 256, fl);
+	if (cap <= REC_SZ(512))
+		return ring_rec(rb, h, ctx, skb, 512, fl);
+	if (cap <= REC_SZ(1024))
+		return ring_rec(rb, h, ctx, skb, 1024, fl);
+	if (cap <= REC_SZ(2048))
+		return ring_rec(rb, h, ctx, skb, 2048, fl);
+	return ring_rec(rb, h, ctx, skb, sizeof(*h) + VS_SNAP_MAX - 1, fl);
 }
 
-static __always_inline struct vs_scratch *scratch_hdr(__u32 origlen,
-						       __u32 ifindex, int v,
-						       __u8 dir)
+/* Builds the header of a passed frame and queues it. 1 or -1. */
+static __always_inline int deliver(void *ctx, int skb, __u32 origlen,
+				   __u32 ifindex, int v, __u8 dir)
 {
-	__u32 zero = 0;
-	struct vs_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct vs_ring_hdr h = {
+		.ifindex = ifindex,
+		.origlen = origlen,
+		.caplen = cap_len(origlen),
+		.dir = dir,
+		.reason = v,
+	};
 
-	if (!s)
-		return NULL;
-	s->h.ts_ns = bpf_ktime_get_ns();
-	s->h.ifindex = ifindex;
-	s->h.origlen = origlen;
-	s->h.dir = dir;
-	s->h.reason = v;
-	s->h.pad = 0;
-	return s;
+	if (!h.caplen)
+		return -1;
+	h.ts_ns = bpf_ktime_get_ns();
+	return ring_out(ctx, skb, &h);
 }
 
 static __always_inline int deliver_xdp(struct xdp_md *ctx, int v)
 {
-	__u32 origlen = bpf_xdp_get_buff_len(ctx);
-	__u32 cap = cap_len(origlen);
-	struct vs_scratch *s;
-
-	s = scratch_hdr(origlen, ctx->ingress_ifindex, v, VS_DIR_IN);
-	if (!s || !cap)
-		return -1;
-	s->h.caplen = cap;
-	cap = bound_len(cap);
-	if (bpf_xdp_load_bytes(ctx, 0, s->data, cap))
-		return -1;
-	return ring_out(s, cap, v);
+	return deliver(ctx, 0, bpf_xdp_get_buff_len(ctx),
+		       ctx->ingress_ifindex, v, VS_DIR_IN);
 }
 
 SEC("xdp")
@@ -329,17 +388,7 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 
 static __always_inline int deliver_tc(struct __sk_buff *skb, int v)
 {
-	__u32 cap = cap_len(skb->len);
-	struct vs_scratch *s;
-
-	s = scratch_hdr(skb->len, skb->ifindex, v, VS_DIR_OUT);
-	if (!s || !cap)
-		return -1;
-	s->h.caplen = cap;
-	cap = bound_len(cap);
-	if (bpf_skb_load_bytes(skb, 0, s->data, cap))
-		return -1;
-	return ring_out(s, cap, v);
+	return deliver(skb, 1, skb->len, skb->ifindex, v, VS_DIR_OUT);
 }
 
 SEC("tc")

@@ -281,6 +281,46 @@ Test(xdp_prog, media_ports_count_endpoints_per_port)
 	cr_expect_eq(x->media_errors, 0);
 }
 
+/* The last byte of port's media_one slot (the IPv4 address's last byte),
+ * or -1 when the slot is empty. */
+static int media_slot_last(uint16_t port)
+{
+	uint32_t w[4], zero[4] = { 0 };
+	__u32 k = port;
+
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.media_one),
+					 &k, w), 0);
+	return memcmp(w, zero, 16) ? ((uint8_t *)w)[15] : -1;
+}
+
+/* media_one names the first endpoint on a port and only while it is in
+ * `media`; frames to the others on that port are found in the hash. */
+Test(xdp_prog, media_one_slot)
+{
+	struct frame f;
+
+	need_bpf();
+	media_v4(2, 4100, 1);
+	media_v4(3, 4100, 1);
+	cr_expect_eq(media_slot_last(4100), 2);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 4100, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	media_v4(2, 4100, 0);
+	cr_expect_eq(media_slot_last(4100), -1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip, "removed: not cached");
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000003, 30000, 4100, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp, "second endpoint: the hash");
+	media_v4(4, 4100, 1);
+	cr_expect_eq(media_slot_last(4100), 4, "empty slot: the next one");
+	media_v4(3, 4100, 0);
+	cr_expect_eq(media_slot_last(4100), 4);
+	media_v4(4, 4100, 0);
+	cr_expect_eq(media_slot_last(4100), -1);
+	cr_expect_eq(x->media_live, 0);
+}
+
 /* An endpoint announced twice (the map already holds it) counts once. */
 Test(xdp_prog, media_add_twice_counts_once)
 {
@@ -482,6 +522,76 @@ Test(xdp_prog, snaplen_and_ring_size)
 	cr_expect_eq(verdict(&f), VS_KCNT_sip);
 	drain_rings(&r);
 	cr_expect_eq(r.caplen, f.n, "a short frame is copied whole");
+}
+
+/* The last record's frame bytes, for comparing with what was sent. */
+struct rec_copy {
+	int n;
+	uint32_t caplen;
+	uint8_t b[VS_SNAP_MAX];
+};
+
+static int on_rec_copy(void *ctx, const struct vs_ring_hdr *h,
+		       const uint8_t *fr)
+{
+	struct rec_copy *r = ctx;
+
+	r->n++;
+	r->caplen = h->caplen;
+	memcpy(r->b, fr, h->caplen < sizeof(r->b) ? h->caplen : sizeof(r->b));
+	return 0;
+}
+
+/* One SIP frame of n bytes (ports then a counting pattern) through prog;
+ * the record must hold the frame whole and unchanged. */
+static void copy_whole(struct vs_ring_set *rs, struct bpf_program *prog,
+		       uint32_t n)
+{
+	static uint8_t b[4096];
+	static struct rec_copy r;
+	struct frame f;
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = b, .data_size_in = n);
+
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 5060, 0, 1, 1);
+	for (uint32_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(i * 7 + 3);
+	memcpy(b, f.b, f.n);
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(prog), &t), 0,
+		     "%u bytes: %s", n, strerror(errno));
+	memset(&r, 0, sizeof(r));
+	while (vs_ring_set__drain(rs, 64, on_rec_copy, &r) > 0)
+		;
+	cr_expect_eq(r.n, 1, "%u bytes: %d records", n, r.n);
+	cr_expect_eq(r.caplen, n, "%u bytes: caplen %u", n, r.caplen);
+	cr_expect_eq(memcmp(r.b, b, n), 0, "%u bytes: frame changed", n);
+}
+
+/* Records come in a few fixed sizes (bpf_ringbuf_reserve wants a constant
+ * one): frames at each size's edges are copied whole by both programs
+ * (BPF_PROG_TEST_RUN takes at most about 3.5 KB). */
+Test(xdp_prog, record_sizes)
+{
+	static const uint32_t len[] = { 60,   104,  105,  232,  233,  488,
+					489,  1000, 1001, 2024, 2025, 3000 };
+	struct vs_xdp_opts o = { .conf = &conf, .snaplen = VS_SNAP_MAX - 1 };
+	int fds[VS_RING_SET_MAX];
+	struct vs_ring_set *rs;
+
+	need_bpf();
+	vs_xdp__close(x);
+	o.pin_dir = pin;
+	x = vs_xdp__open(&o);
+	cr_assert_not_null(x);
+	for (int i = 0; i < vs_xdp__nrings(x); i++)
+		fds[i] = vs_xdp__ring_fd(x, i);
+	rs = vs_ring_set__new(fds, vs_xdp__nrings(x), vs_xdp__ring_bytes(x));
+	cr_assert_not_null(rs, "%s", strerror(errno));
+	for (size_t i = 0; i < sizeof(len) / sizeof(len[0]); i++) {
+		copy_whole(rs, x->skel->progs.vs_xdp_copy, len[i]);
+		copy_whole(rs, x->skel->progs.vs_tc_egress, len[i]);
+	}
+	vs_ring_set__free(rs);
 }
 
 /* afxdp: a frame is redirected only to a socket of its own interface and

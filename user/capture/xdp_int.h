@@ -39,6 +39,8 @@ struct vs_xdp {
 	 * while the count is not 0. */
 	uint8_t *media_bits;
 	uint32_t port_refs[65536];
+	/* media_one mmapped: per port, one endpoint's address (or zero). */
+	uint32_t (*media_one)[4];
 };
 
 int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,

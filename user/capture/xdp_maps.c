@@ -48,8 +48,11 @@ static int fill_ipfilter(struct vs_xdp *x, const struct vs_conf *c)
 	return 0;
 }
 
-/* media_ports is written in place: flipping a bit costs no syscall, and
- * the kernel reads it directly. Zero at creation, like the port counts. */
+#define MEDIA_ONE_BYTES (65536 * 16)
+
+/* media_ports and media_one are written in place: following a call costs
+ * no syscall, and the kernel reads them directly. Zero at creation, like
+ * the port counts. */
 static int map_media_ports(struct vs_xdp *x)
 {
 	void *m = mmap(NULL, PORT_BITS_BYTES, PROT_READ | PROT_WRITE,
@@ -58,6 +61,11 @@ static int map_media_ports(struct vs_xdp *x)
 	if (m == MAP_FAILED)
 		return -errno;
 	x->media_bits = m;
+	m = mmap(NULL, MEDIA_ONE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(x->skel->maps.media_one), 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	x->media_one = m;
 	return 0;
 }
 
@@ -66,6 +74,9 @@ void vs_xdp__unmap_media(struct vs_xdp *x)
 	if (x->media_bits)
 		munmap(x->media_bits, PORT_BITS_BYTES);
 	x->media_bits = NULL;
+	if (x->media_one)
+		munmap(x->media_one, MEDIA_ONE_BYTES);
+	x->media_one = NULL;
 }
 
 int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
@@ -104,6 +115,23 @@ static void port_ref(struct vs_xdp *x, uint16_t port, int d)
 		__atomic_fetch_and(b, (uint8_t)~bit, __ATOMIC_RELEASE);
 }
 
+/* The port's media_one slot: set to the endpoint just inserted when it
+ * holds none, cleared before its endpoint is removed (set = 0), so it never
+ * names an address that is not in `media`. Word stores: a program reading
+ * meanwhile sees at worst a mix that matches no live frame and looks the
+ * frame up in `media` as before. */
+static void port_slot(struct vs_xdp *x, const struct vs_media_key *k,
+		      uint16_t port, int set)
+{
+	uint32_t *sl = x->media_one[port], a[4], zero[4] = { 0 };
+
+	memcpy(a, k->addr, 16);
+	if (set ? memcmp(sl, zero, 16) != 0 : memcmp(sl, a, 16) != 0)
+		return;
+	for (int i = 0; i < 4; i++)
+		__atomic_store_n(&sl[i], set ? a[i] : 0, __ATOMIC_RELEASE);
+}
+
 /* The port is counted before the endpoint is inserted and after it is
  * removed, so a bit is never clear while an endpoint with its port is in
  * `media`: a frame in between is looked up in vain, never lost. The
@@ -121,12 +149,16 @@ void vs_xdp__media(void *ctx, const struct vs_endpoint *ep, int add)
 		port_ref(x, ep->port, 1);
 		if (!bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST)) {
 			x->media_live++;
+			port_slot(x, &k, ep->port, 1);
 			return;
 		}
 		if (errno != EEXIST)
 			x->media_errors++;
 		port_ref(x, ep->port, -1);
-	} else if (!bpf_map_delete_elem(fd, &k)) {
+		return;
+	}
+	port_slot(x, &k, ep->port, 0);
+	if (!bpf_map_delete_elem(fd, &k)) {
 		x->media_live--;
 		port_ref(x, ep->port, -1);
 	}
