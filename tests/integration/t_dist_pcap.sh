@@ -62,6 +62,8 @@ assert s["address"].startswith(sys.argv[2] + ":"), s
 assert s["cdrs"] == 9 and s["connected_since"] and s["last_seen"], s
 assert st["server"]["cdrs"] == 9 and st["server"]["database"] == "ok", st
 assert st["server"]["sensors_connected"] == 1, st
+assert st["server"]["cdrs_committed"] == 9, st
+assert st["server"]["cdr_writers"] == 2, st
 PY
 ok "--status: sensor 5 connected from $SEN_IP, mode local, 9 CDRs"
 printf 'status\n' | socat -t 5 - "UNIX-CONNECT:$SOCK" | python3 -c 'import json,sys; json.load(sys.stdin)' ||
