@@ -44,6 +44,17 @@ struct {
 	__type(value, struct vs_port_bits);
 } media_ports SEC(".maps");
 
+/* struct vs_port_sum of the three port bitmaps. Written by userspace
+ * through mmap: sip and tun at start, media as media_ports changes (a
+ * range's bit is set before a port bit in it, cleared after the last). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct vs_port_sum);
+} port_sum SEC(".maps");
+
 /* Per port (host order), the address of the first endpoint put into
  * `media` with that port while none had it, zero when there is none: one
  * array slot answers for most live RTP (a PBX gives each call its own

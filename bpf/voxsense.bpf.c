@@ -37,6 +37,20 @@ static __always_inline int port_bit(const struct vs_port_bits *pb, __be16 p)
 	return (pb->b[(h >> 3) & 8191] >> (h & 7)) & 1;
 }
 
+/* Whether p's 1024-port range holds any port of the bitmap summed in sum
+ * (struct vs_port_sum): a register test before the bitmap's line. */
+static __always_inline int in_sum(__u64 sum, __be16 p)
+{
+	return (sum >> (bpf_ntohs(p) >> 10)) & 1;
+}
+
+/* Port p's bit in pb, looked at only when its range has one. */
+static __always_inline int port_in(const struct vs_port_bits *pb, __u64 sum,
+				   __be16 p)
+{
+	return in_sum(sum, p) && port_bit(pb, p);
+}
+
 static __always_inline int ip_allowed(const struct pkt *p)
 {
 	struct vs_lpm_key k = { .prefixlen = 128 };
@@ -89,9 +103,9 @@ static __always_inline int media_slot_is(const struct vs_media_key *ep)
  * media_ports first: it turns away nearly all other UDP without hashing
  * the 20-byte key; then the port's slot, then the hash. */
 static __always_inline int media_live(const struct vs_port_bits *mp,
-				      const struct vs_media_key *ep)
+				      __u64 sum, const struct vs_media_key *ep)
 {
-	return port_bit(mp, ep->port) &&
+	return port_in(mp, sum, ep->port) &&
 	       (media_slot_is(ep) || bpf_map_lookup_elem(&media, ep));
 }
 
@@ -101,9 +115,13 @@ static __always_inline int media_live(const struct vs_port_bits *mp,
 static __always_inline int classify_l4(struct pkt *p)
 {
 	__u32 zero = 0;
+	struct vs_port_sum *ps = bpf_map_lookup_elem(&port_sum, &zero);
 	struct vs_port_bits *pb = bpf_map_lookup_elem(&sip_ports, &zero);
 
-	if (pb && (port_bit(pb, p->src.port) || port_bit(pb, p->dst.port)))
+	if (!ps)
+		return VS_KCNT_not_voip;
+	if (pb && (port_in(pb, ps->sip, p->src.port) ||
+		   port_in(pb, ps->sip, p->dst.port)))
 		return VS_KCNT_sip;
 	if (p->proto != IPPROTO_UDP)
 		return VS_KCNT_not_voip;
@@ -111,10 +129,12 @@ static __always_inline int classify_l4(struct pkt *p)
 	 * The announcer receives on its endpoint: destination first. */
 	pb = bpf_map_lookup_elem(&media_ports, &zero);
 	if (pb && (p->l4_first & 0xc0) == 0x80 &&
-	    (media_live(pb, &p->dst) || media_live(pb, &p->src)))
+	    (media_live(pb, ps->media, &p->dst) ||
+	     media_live(pb, ps->media, &p->src)))
 		return is_rtcp(p) ? VS_KCNT_rtcp : VS_KCNT_rtp;
 	pb = bpf_map_lookup_elem(&tun_ports, &zero);
-	if (pb && (port_bit(pb, p->src.port) || port_bit(pb, p->dst.port)))
+	if (pb && (port_in(pb, ps->tun, p->src.port) ||
+		   port_in(pb, ps->tun, p->dst.port)))
 		return VS_KCNT_tunnel;
 	return VS_KCNT_not_voip;
 }

@@ -101,6 +101,17 @@ struct vs_lpm_key {
 
 /* Run-time switches in the `cfg` array map (index 0), written by userspace
  * before attach. */
+/* Which 1024-port ranges hold any port of a port bitmap: bit r of a word
+ * is set while a port in r * 1024 .. r * 1024 + 1023 is set in its map.
+ * One cache line the program reads for every frame, so that a frame whose
+ * ports are in no range (nearly all unrelated traffic) skips the bitmaps,
+ * 8 KiB each, whose lines at random ports miss the cache. */
+struct vs_port_sum {
+	__u64 sip;	/* sip_ports */
+	__u64 media;	/* media_ports */
+	__u64 tun;	/* tun_ports */
+};
+
 struct vs_kcfg {
 	__u32 snaplen;	 /* bytes copied per frame, 1 .. VS_SNAP_MAX - 1 */
 	__u8 ipfilter;	 /* 1: only pass when src or dst is in ipfilter */

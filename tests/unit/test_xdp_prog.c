@@ -321,6 +321,46 @@ Test(xdp_prog, media_one_slot)
 	cr_expect_eq(x->media_live, 0);
 }
 
+/* The summary of each port bitmap: default sipport 5060 is in range 4;
+ * no tunnel ports; a media range's bit follows its ports (two ports in one
+ * range: set with the first, cleared with the last), and a frame whose
+ * ports are in no summed range is turned away before any bitmap. */
+Test(xdp_prog, port_summary)
+{
+	struct frame f;
+
+	need_bpf();
+	cr_expect_eq(x->port_sum->sip, 1ull << (5060 >> 10));
+	cr_expect_eq(x->port_sum->tun, 0);
+	cr_expect_eq(x->port_sum->media, 0);
+	media_v4(2, 10000, 1);
+	media_v4(2, 10002, 1);
+	media_v4(2, 40000, 1);
+	cr_expect_eq(x->port_sum->media,
+		     (1ull << (10000 >> 10)) | (1ull << (40000 >> 10)));
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 10002, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	media_v4(2, 10000, 0);
+	cr_expect_eq(x->port_sum->media,
+		     (1ull << (10000 >> 10)) | (1ull << (40000 >> 10)),
+		     "10002 still live in the range");
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	media_v4(2, 10002, 0);
+	cr_expect_eq(x->port_sum->media, 1ull << (40000 >> 10));
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	media_v4(2, 40000, 0);
+	cr_expect_eq(x->port_sum->media, 0);
+	cr_expect_eq(x->range_refs[10000 >> 10], 0);
+	/* SIP on 5060 still passes through the summed range */
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_TCP, 0x0a000002, 30000, 5060, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_sip);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_TCP, 0x0a000002, 30000, 5061, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+}
+
 /* An endpoint announced twice (the map already holds it) counts once. */
 Test(xdp_prog, media_add_twice_counts_once)
 {

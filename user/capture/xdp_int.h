@@ -41,6 +41,10 @@ struct vs_xdp {
 	uint32_t port_refs[65536];
 	/* media_one mmapped: per port, one endpoint's address (or zero). */
 	uint32_t (*media_one)[4];
+	/* port_sum mmapped, and per 1024-port range the number of ports
+	 * whose media bit is set (the range's summary bit while not 0). */
+	struct vs_port_sum *port_sum;
+	uint32_t range_refs[64];
 };
 
 int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "capture/xdp_int.h"
 #include "core/log.h"
@@ -22,6 +23,21 @@ static const char *const kcnt_names[] = {
 #define PORT_BITS_BYTES (65536 / 8)
 
 /* Map value of sip_ports: the conf bitmap has the same layout. */
+/* Bit r set when a port of bits (a port bitmap) is in range r. */
+static uint64_t port_summary(const uint8_t *bits)
+{
+	uint64_t sum = 0;
+
+	for (unsigned r = 0; r < 64; r++)
+		for (unsigned i = 0; i < 128; i++)
+			if (bits[r * 128 + i]) {
+				sum |= 1ull << r;
+				break;
+			}
+	return sum;
+}
+
+/* sip_ports and its summary. tun_ports stays empty, and so its summary. */
 static int fill_ports(struct vs_xdp *x, const struct vs_conf *c)
 {
 	__u32 zero = 0;
@@ -30,6 +46,8 @@ static int fill_ports(struct vs_xdp *x, const struct vs_conf *c)
 	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.sip_ports), &zero,
 				c->sip_ports, 0))
 		return -errno;
+	__atomic_store_n(&x->port_sum->sip, port_summary(c->sip_ports),
+			 __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -66,6 +84,11 @@ static int map_media_ports(struct vs_xdp *x)
 	if (m == MAP_FAILED)
 		return -errno;
 	x->media_one = m;
+	m = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, bpf_map__fd(x->skel->maps.port_sum), 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	x->port_sum = m;
 	return 0;
 }
 
@@ -77,6 +100,9 @@ void vs_xdp__unmap_media(struct vs_xdp *x)
 	if (x->media_one)
 		munmap(x->media_one, MEDIA_ONE_BYTES);
 	x->media_one = NULL;
+	if (x->port_sum)
+		munmap(x->port_sum, (size_t)sysconf(_SC_PAGESIZE));
+	x->port_sum = NULL;
 }
 
 int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
@@ -89,11 +115,11 @@ int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
 	if (kc.snaplen > VS_SNAP_MAX - 1)
 		kc.snaplen = VS_SNAP_MAX - 1;
 	kc.ipfilter = c->n_ipfilter > 0;
-	err = fill_ports(x, c);
+	err = map_media_ports(x);
+	if (!err)
+		err = fill_ports(x, c);
 	if (!err)
 		err = fill_ipfilter(x, c);
-	if (!err)
-		err = map_media_ports(x);
 	if (!err && bpf_map_update_elem(bpf_map__fd(x->skel->maps.cfg), &zero,
 					&kc, 0))
 		err = -errno;
@@ -103,16 +129,27 @@ int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
 }
 
 /* One more (d = 1) or one fewer (d = -1) endpoint in `media` on this
- * port; the bit follows the count's changes from and to zero. */
+ * port; the bit follows the count's changes from and to zero, and the
+ * range's summary bit the number of such ports in it: set before the
+ * port's bit, cleared after the range's last (the program tests the
+ * summary first). */
 static void port_ref(struct vs_xdp *x, uint16_t port, int d)
 {
 	uint8_t bit = (uint8_t)(1u << (port & 7));
 	uint8_t *b = &x->media_bits[port >> 3];
+	unsigned r = port >> 10;
 
-	if (d > 0 && x->port_refs[port]++ == 0)
+	if (d > 0 && x->port_refs[port]++ == 0) {
+		if (x->range_refs[r]++ == 0)
+			__atomic_fetch_or(&x->port_sum->media, 1ull << r,
+					  __ATOMIC_RELEASE);
 		__atomic_fetch_or(b, bit, __ATOMIC_RELEASE);
-	else if (d < 0 && --x->port_refs[port] == 0)
+	} else if (d < 0 && --x->port_refs[port] == 0) {
 		__atomic_fetch_and(b, (uint8_t)~bit, __ATOMIC_RELEASE);
+		if (--x->range_refs[r] == 0)
+			__atomic_fetch_and(&x->port_sum->media, ~(1ull << r),
+					   __ATOMIC_RELEASE);
+	}
 }
 
 /* The port's media_one slot: set to the endpoint just inserted when it
