@@ -992,6 +992,16 @@ Test(store_mysql, narrow_mixed_rows_equal_sqlite)
 	}
 }
 
+/* Opens a store, inserts c and closes (which commits). */
+static void insert_one(const struct vs_mysql_opts *o, const struct vs_cdr *c)
+{
+	struct vs_cdr_store *s = vs_cdr_store__mysql(o);
+
+	cr_assert(s, "%s", strerror(errno));
+	cr_assert_eq(vs_cdr_store__insert(s, c), 0);
+	vs_cdr_store__close(s);
+}
+
 static void open_close(void *arg)
 {
 	struct vs_cdr_store *s = vs_cdr_store__mysql(arg);
@@ -1011,7 +1021,6 @@ Test(store_mysql, column_defaults_set_and_kept)
 		"WHERE table_schema = DATABASE() AND table_name = 'cdr' AND "
 		"column_name = ";
 	char log[4096], v[64], sql[256];
-	struct vs_cdr_store *s;
 	struct vs_cdr c;
 	MYSQL *m;
 
@@ -1034,12 +1043,9 @@ Test(store_mysql, column_defaults_set_and_kept)
 	capture_stderr(open_close, &o, log, sizeof(log));
 	cr_expect(!strstr(log, "DEFAULT"), "altered again: %s", log);
 	mysql_close(m);
-	s = vs_cdr_store__mysql(&o);
-	cr_assert(s);
 	memset(&c, 0, sizeof(c));
 	strcpy(c.call_id, "empty");
-	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
-	vs_cdr_store__close(s);
+	insert_one(&o, &c);
 	compare_with_sqlite(&c, "empty");
 }
 
@@ -1080,7 +1086,6 @@ Test(store_mysql, no_alter_privilege_names_every_column)
 {
 	struct vs_mysql_opts o = fresh_db("noalt"), lim;
 	char log[4096];
-	struct vs_cdr_store *s;
 	struct vs_cdr c;
 	MYSQL *m;
 
@@ -1094,18 +1099,12 @@ Test(store_mysql, no_alter_privilege_names_every_column)
 	capture_stderr(open_close, &lim, log, sizeof(log));
 	cr_expect(strstr(log, "cannot set the columns' DEFAULTs: every "
 			      "column is inserted"), "%s", log);
-	s = vs_cdr_store__mysql(&lim);
-	cr_assert(s);
 	memset(&c, 0, sizeof(c));
 	strcpy(c.call_id, "empty");
-	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
-	vs_cdr_store__close(s);
+	insert_one(&lim, &c);
 	compare_with_sqlite(&c, "empty");
 	fill(&c, "full");
-	s = vs_cdr_store__mysql(&lim);
-	cr_assert(s);
-	cr_assert_eq(vs_cdr_store__insert(s, &c), 0);
-	vs_cdr_store__close(s);
+	insert_one(&lim, &c);
 	compare_with_sqlite(&c, "full");
 	mysql_close(m);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "role/hwm.h"
 
@@ -22,14 +23,6 @@ struct vs_hwm {
 	char *sql;	/* save: reused statement text */
 	size_t sql_cap;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void drop(struct vs_hwm *h, const char *what)
 {
@@ -45,7 +38,7 @@ static void drop(struct vs_hwm *h, const char *what)
 	h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : 200;
 	if (h->backoff_ms > 5000)
 		h->backoff_ms = 5000;
-	h->retry_at_ms = mono_ms() + h->backoff_ms;
+	h->retry_at_ms = vs_mono_ms() + h->backoff_ms;
 }
 
 static const char create_sql[] =
@@ -62,7 +55,7 @@ static int connect_db(struct vs_hwm *h)
 
 	if (h->db)
 		return 0;
-	if (mono_ms() < h->retry_at_ms)
+	if (vs_mono_ms() < h->retry_at_ms)
 		return -EAGAIN;
 	m = mysql_init(NULL);
 	if (!m)

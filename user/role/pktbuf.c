@@ -11,18 +11,11 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "role/pktbuf_int.h"
 
 #define DROP_LOG_MS 10000
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t wall_us(void)
 {
@@ -118,7 +111,7 @@ static int mem_push(struct vs_pktbuf *pb, const void *p, size_t n)
  * since the last line: the operator sees the rate, not a flood. */
 static void drop(struct vs_pktbuf *pb, size_t n, uint32_t nframes)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = vs_mono_ms();
 
 	pb->st.dropped_batches++;
 	pb->st.dropped_frames += nframes;

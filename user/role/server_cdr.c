@@ -10,15 +10,13 @@
 #include <unistd.h>
 
 #include "cdr/cdr_bin.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "role/server_int.h"
 
 uint64_t vs_srv__mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000;
+	return vs_mono_ms();
 }
 
 uint64_t vs_srv__wall_us(void)
@@ -235,17 +233,33 @@ static int collect(struct vs_server *srv)
 	return any;
 }
 
+void vs_srv__writers_total(struct vs_server *srv,
+			   struct vs_srv_writer_stats *sum)
+{
+	struct vs_srv_writer_stats st;
+
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned w = 0; w < srv->nwriters; w++) {
+		vs_srv_writer__stats(srv->writers[w], &st);
+		sum->db.committed += st.db.committed;
+		sum->db.batches += st.db.batches;
+		sum->db.resent += st.db.resent;
+		sum->db.reconnects += st.db.reconnects;
+		sum->skipped += st.skipped;
+		sum->queued += st.queued;
+		sum->down |= st.down;
+	}
+}
+
 /* "database unavailable" once when a writer's store starts refusing while
  * the server is held up by it, "back" when that is over. */
 static void note_db(struct vs_server *srv)
 {
 	struct vs_srv_writer_stats st;
-	int down = 0;
+	int down;
 
-	for (unsigned w = 0; w < srv->nwriters; w++) {
-		vs_srv_writer__stats(srv->writers[w], &st);
-		down |= st.down;
-	}
+	vs_srv__writers_total(srv, &st);
+	down = st.down;
 	srv->db_down = down;
 	if (down && srv->blocked && !srv->blocked_logged) {
 		vs_warn("server: database unavailable: not reading from "

@@ -284,21 +284,9 @@ static cJSON *sensor_json(const struct srv_sensor *s)
 	return o;
 }
 
-/* CDR rows the writers' stores committed. */
-static uint64_t committed(struct vs_server *srv)
-{
-	struct vs_srv_writer_stats st;
-	uint64_t n = 0;
-
-	for (unsigned w = 0; w < srv->nwriters; w++) {
-		vs_srv_writer__stats(srv->writers[w], &st);
-		n += st.db.committed;
-	}
-	return n;
-}
-
 static cJSON *server_json(struct vs_server *srv)
 {
+	struct vs_srv_writer_stats ws;
 	struct vs_srv_ctl *ctl = srv->ctl;
 	cJSON *o = cJSON_CreateObject();
 	unsigned live = 0;
@@ -314,6 +302,7 @@ static cJSON *server_json(struct vs_server *srv)
 	cJSON_AddNumberToObject(
 		o, "uptime_s",
 		(double)((vs_srv__wall_us() - ctl->started_us) / 1000000));
+	vs_srv__writers_total(srv, &ws);
 	cJSON_AddNumberToObject(o, "connections", srv->nconns);
 	cJSON_AddNumberToObject(o, "sensors_connected", live);
 	cJSON_AddStringToObject(o, "database",
@@ -324,7 +313,8 @@ static cJSON *server_json(struct vs_server *srv)
 				(double)srv->skipped);
 	cJSON_AddNumberToObject(o, "unreadable", (double)srv->bad);
 	cJSON_AddNumberToObject(o, "commits", (double)srv->commits);
-	cJSON_AddNumberToObject(o, "cdrs_committed", (double)committed(srv));
+	cJSON_AddNumberToObject(o, "cdrs_committed",
+				(double)ws.db.committed);
 	cJSON_AddNumberToObject(o, "cdr_writers", srv->nwriters);
 	cJSON_AddNumberToObject(o, "pcap_fetches", (double)ctl->fetches);
 	cJSON_AddNumberToObject(o, "pcap_served", (double)ctl->fetched);

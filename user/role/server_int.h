@@ -124,6 +124,9 @@ int vs_srv__cdr(struct vs_server *srv, struct srv_conn *sc,
 int vs_srv__commit(struct vs_server *srv);
 /* Offers held frames to the writers again; unblocks when all are taken. */
 void vs_srv__retry(struct vs_server *srv);
+/* The writers' counters summed (down: any of them). */
+void vs_srv__writers_total(struct vs_server *srv,
+			   struct vs_srv_writer_stats *sum);
 /* The writer of sensor id's CDRs. */
 static inline struct vs_srv_writer *vs_srv__writer(struct vs_server *srv,
 						   uint16_t id)

@@ -114,7 +114,7 @@ static int setup(struct vs_server *srv, const struct vs_conf *c)
 static void finish(struct vs_server *srv)
 {
 	struct vs_srv_writer_stats ws;
-	struct vs_mysql_stats ms = { 0 };
+	struct vs_mysql_stats ms;
 
 	for (unsigned w = 0; w < srv->nwriters; w++)
 		vs_srv_writer__stop(srv->writers[w], 3000);
@@ -122,14 +122,9 @@ static void finish(struct vs_server *srv)
 		usleep(200000);
 	vs_srv__close_all(srv);
 	vs_srv__mirror_finish(srv);
-	for (unsigned w = 0; w < srv->nwriters; w++) {
-		vs_srv_writer__stats(srv->writers[w], &ws);
-		ms.committed += ws.db.committed;
-		ms.batches += ws.db.batches;
-		ms.resent += ws.db.resent;
-		ms.reconnects += ws.db.reconnects;
-		srv->skipped += ws.skipped;
-	}
+	vs_srv__writers_total(srv, &ws);
+	ms = ws.db;
+	srv->skipped += ws.skipped;
 	vs_info("server: %llu CDRs stored, %llu duplicates dropped, %llu "
 		"skipped (Call-ID known), %llu unreadable, %llu "
 		"commits; database: %llu rows committed in %llu batches (%llu "

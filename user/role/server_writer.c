@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cdr/store.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "role/server_writer.h"
 
@@ -58,14 +59,6 @@ struct vs_srv_writer {
 	unsigned uncommitted;
 	unsigned backoff_ms;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void wake_main(struct vs_srv_writer *w)
 {
@@ -287,7 +280,7 @@ static int insert_all(struct vs_srv_writer *w, struct job *j)
 			return -EAGAIN;
 		}
 		if (r == 0 && !w->uncommitted)
-			w->first_ms = mono_ms();
+			w->first_ms = vs_mono_ms();
 		w->uncommitted += r == 0;
 		w->pend[w->ptail++] = (struct pend){
 			.id_sensor = j->id_sensor, .row = r == 0, .seq = j->seq
@@ -313,7 +306,7 @@ static int wait_work(struct vs_srv_writer *w, uint64_t retry_at)
 	uint64_t now, due;
 
 	for (;;) {
-		now = mono_ms();
+		now = vs_mono_ms();
 		if (w->stop && (now >= w->stop_at_ms ||
 				(!w->head && !w->uncommitted)))
 			return W_DONE;
@@ -379,7 +372,7 @@ static void *run(void *arg)
 		if (!j)
 			settle(w);
 		set_down(w, err != 0);
-		retry_at = err ? mono_ms() + w->backoff_ms : 0;
+		retry_at = err ? vs_mono_ms() + w->backoff_ms : 0;
 	}
 	pthread_mutex_lock(&w->mu);
 	free_jobs(w->head);
@@ -430,7 +423,7 @@ void vs_srv_writer__stop(struct vs_srv_writer *w, unsigned timeout_ms)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
-	w->stop_at_ms = mono_ms() + timeout_ms;
+	w->stop_at_ms = vs_mono_ms() + timeout_ms;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->th, NULL);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cdr/cdr_bin.h"
+#include "core/clock.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "role/role.h"
@@ -55,19 +56,11 @@ static int up_flush(struct vs_cdr_store *s)
 	return err;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* -r: the run is over only when the server has every CDR, so that what the
  * test (or the operator) queries next is complete. */
 static void drain(struct vs_uplink *u)
 {
-	uint64_t last = vs_cdr_spool__last(u->spool), t0 = mono_ms(), next_log;
+	uint64_t last = vs_cdr_spool__last(u->spool), t0 = vs_mono_ms(), next_log;
 	uint64_t acked = vs_cdr_spool__acked(u->spool);
 
 	if (!u->drain_ms || acked >= last)
@@ -77,9 +70,9 @@ static void drain(struct vs_uplink *u)
 		(unsigned long long)(last - acked));
 	next_log = t0 + 5000;
 	while ((acked = vs_cdr_spool__acked(u->spool)) < last &&
-	       mono_ms() - t0 < u->drain_ms) {
+	       vs_mono_ms() - t0 < u->drain_ms) {
 		usleep(20000);
-		if (mono_ms() >= next_log) {
+		if (vs_mono_ms() >= next_log) {
 			vs_info("uplink: %llu CDRs not acknowledged yet",
 				(unsigned long long)(last - acked));
 			next_log += 5000;
