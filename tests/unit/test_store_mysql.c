@@ -645,6 +645,19 @@ Test(store_mysql, streams_equal_sqlite)
 	vs_cdr_store__close(s);
 }
 
+/* cdr_rtp rows whose CDR (by cdr_ID) is the one their SSRC names: CDR
+ * "<prefix><i>" has streams with ssrc 10 * i + stream_index. */
+static long long linked(MYSQL *m, const char *prefix)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c ON c.ID = r.cdr_ID "
+		 "WHERE CONCAT('%s', r.ssrc DIV 10) = c.call_id AND "
+		 "r.ssrc %% 10 = r.stream_index", prefix);
+	return qint(m, sql);
+}
+
 /* Many batches, 0..3 streams per CDR: each stream row names its CDR. */
 static void streams_link(const char *db, unsigned batch, unsigned cdrs)
 {
@@ -672,9 +685,7 @@ static void streams_link(const char *db, unsigned batch, unsigned cdrs)
 	cr_assert_eq(vs_cdr_store__flush(s), 0);
 	m = peek();
 	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"), want);
-	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c ON "
-			     "c.ID = r.cdr_ID WHERE CONCAT('c', r.ssrc DIV 10) "
-			     "= c.call_id AND r.ssrc % 10 = r.stream_index"),
+	cr_expect_eq(linked(m, "c"),
 		     want);
 	mysql_close(m);
 	vs_cdr_store__close(s);
@@ -716,9 +727,7 @@ Test(store_mysql, two_stores_at_once_link_streams)
 	m = peek();
 	cr_expect_eq(qint(m, "SELECT COUNT(DISTINCT ID) FROM cdr"), 600);
 	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"), want);
-	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c ON "
-			     "c.ID = r.cdr_ID WHERE CONCAT('c', r.ssrc DIV 10) "
-			     "= c.call_id AND r.ssrc % 10 = r.stream_index"),
+	cr_expect_eq(linked(m, "c"),
 		     want);
 	mysql_close(m);
 	vs_cdr_store__close(s[0]);
@@ -762,9 +771,7 @@ Test(store_mysql, ids_taken_by_another_writer)
 		usleep(150000);
 	cr_expect_lt(tries, 20, "the batch never went through");
 	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr"), 23);
-	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c ON "
-			     "c.ID = r.cdr_ID WHERE CONCAT('c', r.ssrc DIV 10) "
-			     "= c.call_id AND r.ssrc % 10 = r.stream_index"),
+	cr_expect_eq(linked(m, "c"),
 		     40);
 	mysql_close(m);
 	vs_cdr_store__close(s);
@@ -800,9 +807,7 @@ static void expect_linked(unsigned n)
 	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr"), n);
 	cr_expect_eq(qint(m, "SELECT COUNT(DISTINCT call_id) FROM cdr"), n);
 	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp"), want);
-	cr_expect_eq(qint(m, "SELECT COUNT(*) FROM cdr_rtp r JOIN cdr c ON "
-			     "c.ID = r.cdr_ID WHERE CONCAT('p', r.ssrc DIV 10) "
-			     "= c.call_id AND r.ssrc % 10 = r.stream_index"),
+	cr_expect_eq(linked(m, "p"),
 		     want);
 	mysql_close(m);
 }
