@@ -649,6 +649,23 @@ int vs_mysql__exec(struct mysql_store *s, const char *sql)
 	return err;
 }
 
+/* Rows of a result that must be there: the connection may die between
+ * the query and its result. NULL with *err = -EAGAIN or -EIO. */
+static MYSQL_RES *result(struct mysql_store *s, int *err)
+{
+	MYSQL_RES *r = mysql_store_result(s->db);
+
+	if (r)
+		return r;
+	if (conn_lost(mysql_errno(s->db))) {
+		went_down(s, "connection lost", mysql_error(s->db));
+		*err = -EAGAIN;
+	} else {
+		*err = -EIO;
+	}
+	return NULL;
+}
+
 /* Integer result of a one-value query (NULL = 0); -errno. */
 static int64_t query_int(struct mysql_store *s, const char *sql, int *err)
 {
@@ -657,18 +674,9 @@ static int64_t query_int(struct mysql_store *s, const char *sql, int *err)
 	int64_t v = 0;
 
 	*err = vs_mysql__exec(s, sql);
-	if (*err)
+	r = *err ? NULL : result(s, err);
+	if (!r)
 		return 0;
-	r = mysql_store_result(s->db);
-	if (!r) { /* the connection may die between query and result */
-		if (conn_lost(mysql_errno(s->db))) {
-			went_down(s, "connection lost", mysql_error(s->db));
-			*err = -EAGAIN;
-		} else {
-			*err = -EIO;
-		}
-		return 0;
-	}
 	row = mysql_fetch_row(r);
 	if (row && row[0])
 		v = strtoll(row[0], NULL, 10);
@@ -745,23 +753,6 @@ static unsigned rtp_upto(const struct mysql_store *s, unsigned upto)
 	while (r < s->rtp.rows && s->owner[r] < upto)
 		r++;
 	return r;
-}
-
-/* Rows of a result that must be there: the connection may die between
- * the query and its result. NULL with *err = -EAGAIN or -EIO. */
-static MYSQL_RES *result(struct mysql_store *s, int *err)
-{
-	MYSQL_RES *r = mysql_store_result(s->db);
-
-	if (r)
-		return r;
-	if (conn_lost(mysql_errno(s->db))) {
-		went_down(s, "connection lost", mysql_error(s->db));
-		*err = -EAGAIN;
-	} else {
-		*err = -EIO;
-	}
-	return NULL;
 }
 
 /* Moves the sequence past every ID in table cdr: after a failed batch,

@@ -99,7 +99,6 @@ struct vs_server {
 	int blocked_logged;
 	int resume;		/* unblocked: drain every conn once */
 	uint64_t retry_at_ms;
-	unsigned retry_ms;
 	uint64_t next_beat_ms;
 	struct vs_cdr_leg *streams;
 	uint16_t *mark_ids;	/* 65536: save_marks' scratch */

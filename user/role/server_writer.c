@@ -77,16 +77,8 @@ int vs_srv_writer__push(struct vs_srv_writer *w, const struct vs_cdr *c,
 {
 	size_t ns = c && c->streams ? c->n_streams : 0;
 	struct job *j;
-	int err = 0;
 
-	pthread_mutex_lock(&w->mu);
-	if (w->stop || w->queued >= VS_SRV_WRITER_QUEUE) {
-		w->full = 1;
-		err = -EAGAIN;
-	}
-	pthread_mutex_unlock(&w->mu);
-	if (err)
-		return err;
+	/* Made before the lock, so that the queue is locked once a CDR. */
 	j = malloc(sizeof(*j) + ns * sizeof(c->streams[0]));
 	if (!j)
 		return -ENOMEM;
@@ -101,6 +93,12 @@ int vs_srv_writer__push(struct vs_srv_writer *w, const struct vs_cdr *c,
 	if (ns)
 		memcpy(j + 1, c->streams, ns * sizeof(c->streams[0]));
 	pthread_mutex_lock(&w->mu);
+	if (w->stop || w->queued >= VS_SRV_WRITER_QUEUE) {
+		w->full = 1;
+		pthread_mutex_unlock(&w->mu);
+		free(j);
+		return -EAGAIN;
+	}
 	if (w->tail)
 		w->tail->next = j;
 	else
@@ -202,6 +200,10 @@ static void settle(struct vs_srv_writer *w)
 
 	vs_mysql__stats(w->store, &st);
 	rows = st.committed - w->committed_seen;
+	/* Nothing committed and the oldest is a row: no mark moves (the
+	 * usual case after an insert; the queue's lock is left alone). */
+	if (!rows && (w->phead == w->ptail || w->pend[w->phead].row))
+		return;
 	w->committed_seen = st.committed;
 	pthread_mutex_lock(&w->mu);
 	while (w->phead < w->ptail) {
