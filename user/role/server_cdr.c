@@ -210,6 +210,15 @@ static int save_marks(struct vs_server *srv)
 	return 0;
 }
 
+static void raise_committed(struct vs_server *srv,
+			    const struct vs_srv_mark *m)
+{
+	struct srv_sensor *s = srv->sensors[m->id_sensor];
+
+	if (s && m->seq > s->committed)
+		s->committed = m->seq;
+}
+
 /* The writers' commits since the last call, into the sensors. 1 when
  * there were any. */
 static int collect(struct vs_server *srv)
@@ -220,15 +229,12 @@ static int collect(struct vs_server *srv)
 
 	for (unsigned w = 0; w < srv->nwriters; w++) {
 		do {
-			n = vs_srv_writer__marks(srv->writers[w], m, 1024);
-			for (size_t i = 0; i < n; i++) {
-				struct srv_sensor *s = srv->sensors[m[i].id_sensor];
-
-				if (s && m[i].seq > s->committed)
-					s->committed = m[i].seq;
-			}
+			n = vs_srv_writer__marks(srv->writers[w], m,
+						 VS_SRV_MARKBUF);
+			for (size_t i = 0; i < n; i++)
+				raise_committed(srv, &m[i]);
 			any |= n > 0;
-		} while (n == 1024);
+		} while (n == VS_SRV_MARKBUF);
 	}
 	return any;
 }

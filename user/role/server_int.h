@@ -24,6 +24,7 @@
  * load (docs/bench.md). */
 #define VS_SRV_FLUSH_CDRS 4000
 #define VS_SRV_MAX_WRITERS 16	/* mysqlstore_max_threads_cdr at most */
+#define VS_SRV_MARKBUF 1024	/* marks collected from a writer at a time */
 #define VS_SRV_MAX_CONNS 1024      /* sensors and handshakes at once */
 
 /* Packet mirroring intake of one sensor (server_mirror.c). */

@@ -75,7 +75,7 @@ static int setup(struct vs_server *srv, const struct vs_conf *c)
 	srv->streams = calloc(VS_SRV_MAX_STREAMS, sizeof(*srv->streams));
 	srv->mark_ids = calloc(65536, sizeof(*srv->mark_ids));
 	srv->mark_seqs = calloc(65536, sizeof(*srv->mark_seqs));
-	srv->markbuf = calloc(1024, sizeof(*srv->markbuf));
+	srv->markbuf = calloc(VS_SRV_MARKBUF, sizeof(*srv->markbuf));
 	if (!srv->sensors || !srv->streams || !srv->mark_ids ||
 	    !srv->mark_seqs || !srv->markbuf)
 		return -ENOMEM;
