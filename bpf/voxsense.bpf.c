@@ -111,8 +111,8 @@ static __always_inline int media_live(const struct vs_port_bits *mp,
 
 /* L4 decision for a frame that carries its UDP/TCP header. The array
  * lookups cannot fail (one element, key 0); the checks satisfy the
- * verifier. */
-static __always_inline int classify_l4(struct pkt *p)
+ * verifier. RTP/RTCP also sets *hint (struct vs_ring_hdr). */
+static __always_inline int classify_l4(struct pkt *p, __u32 *hint)
 {
 	__u32 zero = 0;
 	struct vs_port_sum *ps = bpf_map_lookup_elem(&port_sum, &zero);
@@ -130,8 +130,11 @@ static __always_inline int classify_l4(struct pkt *p)
 	pb = bpf_map_lookup_elem(&media_ports, &zero);
 	if (pb && (p->l4_first & 0xc0) == 0x80 &&
 	    (media_live(pb, ps->media, &p->dst) ||
-	     media_live(pb, ps->media, &p->src)))
+	     media_live(pb, ps->media, &p->src))) {
+		/* The daemon looks the destination up first. */
+		*hint = vs_ep_hash(p->dst.addr, bpf_ntohs(p->dst.port));
 		return is_rtcp(p) ? VS_KCNT_rtcp : VS_KCNT_rtp;
+	}
 	pb = bpf_map_lookup_elem(&tun_ports, &zero);
 	if (pb && (port_in(pb, ps->tun, p->src.port) ||
 		   port_in(pb, ps->tun, p->dst.port)))
@@ -171,8 +174,9 @@ static __always_inline void frag_first(const struct pkt *p, int v)
 	bpf_map_update_elem(&frags, &k, &pass, BPF_ANY);
 }
 
-/* The whole decision for one frame: a VS_KCNT_* verdict. */
-static __always_inline int classify(void *data, void *data_end)
+/* The whole decision for one frame: a VS_KCNT_* verdict (and the hint of
+ * an RTP/RTCP frame). */
+static __always_inline int classify(void *data, void *data_end, __u32 *hint)
 {
 	struct cursor c = { .pos = data, .end = data_end };
 	struct pkt p = {};
@@ -196,7 +200,7 @@ static __always_inline int classify(void *data, void *data_end)
 		l4 = parse_l4(&c, &p);
 		if (l4 < 0)
 			return VS_KCNT_malformed;
-		v = l4 ? VS_KCNT_not_voip : classify_l4(&p);
+		v = l4 ? VS_KCNT_not_voip : classify_l4(&p, hint);
 	}
 	if (is_pass(v) && !ip_allowed(&p))
 		v = VS_KCNT_ip_filtered;
@@ -325,7 +329,7 @@ static __always_inline int ring_out(void *ctx, int skb,
 
 /* Builds the header of a passed frame and queues it. 1 or -1. */
 static __always_inline int deliver(void *ctx, int skb, __u32 origlen,
-				   __u32 ifindex, int v, __u8 dir)
+				   __u32 ifindex, int v, __u32 hint, __u8 dir)
 {
 	struct vs_ring_hdr h = {
 		.ifindex = ifindex,
@@ -333,6 +337,7 @@ static __always_inline int deliver(void *ctx, int skb, __u32 origlen,
 		.caplen = cap_len(origlen),
 		.dir = dir,
 		.reason = v,
+		.hint = hint,
 	};
 
 	if (!h.caplen)
@@ -341,10 +346,11 @@ static __always_inline int deliver(void *ctx, int skb, __u32 origlen,
 	return ring_out(ctx, skb, &h);
 }
 
-static __always_inline int deliver_xdp(struct xdp_md *ctx, int v)
+static __always_inline int deliver_xdp(struct xdp_md *ctx, int v,
+				       __u32 hint)
 {
 	return deliver(ctx, 0, bpf_xdp_get_buff_len(ctx),
-		       ctx->ingress_ifindex, v, VS_DIR_IN);
+		       ctx->ingress_ifindex, v, hint, VS_DIR_IN);
 }
 
 SEC("xdp")
@@ -353,10 +359,11 @@ int vs_xdp_copy(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct vs_kcounters *k = counters_of(VS_DIR_IN);
-	int v = classify(data, data_end), dv = 0;
+	__u32 hint = 0;
+	int v = classify(data, data_end, &hint), dv = 0;
 
 	if (is_pass(v))
-		dv = deliver_xdp(ctx, v);
+		dv = deliver_xdp(ctx, v, hint);
 	count(k, v, dv);
 	return XDP_PASS;
 }
@@ -395,7 +402,8 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct vs_kcounters *k = counters_of(VS_DIR_IN);
-	int v = classify(data, data_end), dv = 0;
+	__u32 hint = 0; /* afxdp has no use for it */
+	int v = classify(data, data_end, &hint), dv = 0;
 	long act = XDP_DROP;
 
 	if (is_pass(v)) {
@@ -406,9 +414,10 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	return act;
 }
 
-static __always_inline int deliver_tc(struct __sk_buff *skb, int v)
+static __always_inline int deliver_tc(struct __sk_buff *skb, int v,
+				      __u32 hint)
 {
-	return deliver(skb, 1, skb->len, skb->ifindex, v, VS_DIR_OUT);
+	return deliver(skb, 1, skb->len, skb->ifindex, v, hint, VS_DIR_OUT);
 }
 
 SEC("tc")
@@ -417,10 +426,11 @@ int vs_tc_egress(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct vs_kcounters *k = counters_of(VS_DIR_OUT);
-	int v = classify(data, data_end), dv = 0;
+	__u32 hint = 0;
+	int v = classify(data, data_end, &hint), dv = 0;
 
 	if (is_pass(v))
-		dv = deliver_tc(skb, v);
+		dv = deliver_tc(skb, v, hint);
 	count(k, v, dv);
 	return TC_ACT_UNSPEC;
 }

@@ -45,8 +45,33 @@ struct vs_ring_hdr {
 	__u16 caplen;  /* bytes of frame that follow this header */
 	__u8 dir;      /* enum vs_kdir */
 	__u8 reason;   /* enum vs_kcnt that passed it (sip, rtp, ...) */
-	__u32 pad;     /* zero; keeps the frame 8-byte aligned */
+	__u32 hint;    /* RTP/RTCP: vs_ep_hash() of the destination endpoint,
+			* so that the reader can prefetch the call table's
+			* slot for it records ahead; 0 for other frames */
 };
+
+/* Three 64-bit words mixed by multiply-xorshift. Shared so that the
+ * kernel's record hint is the very hash the daemon's endpoint index
+ * (user/call/epidx.h) probes with. */
+static inline __u64 vs_hash_words(__u64 a, __u64 b, __u64 c)
+{
+	__u64 h = (a ^ 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
+
+	h = (h ^ b ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ULL;
+	h = (h ^ c ^ (h >> 31)) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 32);
+}
+
+/* An endpoint's hash: its 16-byte address (network order, IPv4 mapped)
+ * read as two host-order words, and its port in host order. */
+static inline __u32 vs_ep_hash(const __u8 *addr, __u16 port)
+{
+	__u64 a, b;
+
+	__builtin_memcpy(&a, addr, 8);
+	__builtin_memcpy(&b, addr + 8, 8);
+	return (__u32)vs_hash_words(a, b, port);
+}
 
 /* afxdp mode: written by XDP in the metadata area just before the frame
  * (bpf_xdp_adjust_meta); userspace reads it at desc.addr - sizeof and

@@ -24,7 +24,12 @@
 #      BENCH_ROUNDS (2), BENCH_NOISE_PPS (200000),
 #      BENCH_RATES ("50000 100000 200000"), BENCH_RATE_S (3),
 #      BENCH_PERF=0 (no perf profile of CPU 0: no split of the kernel time),
-#      BENCH_CONF (a line added to the sensor's config, e.g. ringbuffer = 16).
+#      BENCH_CONF (a line added to the sensor's config, e.g. ringbuffer = 16),
+#      BENCH_MODES (of runs 1 and 2; default "none xdppass copy afxdp pcap"),
+#      BENCH_PARTS ("mix noise rate": which of the three runs),
+#      BENCH_KEEP=1 (keep the work directory: the sensors' logs and CDRs),
+#      BENCH_DAEMON_PERF=DIR (keep a perf profile of the sensor process per
+#      media phase as DIR/NAME.perf, for `perf report -i`).
 set -u
 if [ -z "${VSB_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "capture bench: skipped (needs root)"; exit 0; }
@@ -47,7 +52,8 @@ SENSOR_PID=
 STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)
 work=$(mktemp -d /tmp/vs-benchcap.XXXXXX)
 STATS_DELAY=$(( MEDIA_S > 3 ? MEDIA_S - 2 : 1 ))
-MODES="none xdppass copy afxdp pcap"
+MODES=${BENCH_MODES:-none xdppass copy afxdp pcap}
+PARTS=${BENCH_PARTS:-mix noise rate}
 . "$here/bench_capture_lib.sh"
 trap 'teardown; exit 130' INT TERM
 trap teardown EXIT
@@ -69,8 +75,9 @@ gen_calls "$work/mix.pcap" "$CALLS" "$MEDIA_S"
 mix_pps=$((CALLS * 100 * (NOISE + 1)))
 noise_n=$((CALLS * 100 * MEDIA_S * NOISE))
 
-echo "-- mixed: $CALLS calls ($((CALLS * 100)) VoIP pps) + ${NOISE}x unrelated = $mix_pps pps for ${MEDIA_S} s, $ROUNDS rounds"
-for i in $(seq "$ROUNDS"); do
+want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+want mix && echo "-- mixed: $CALLS calls ($((CALLS * 100)) VoIP pps) + ${NOISE}x unrelated = $mix_pps pps for ${MEDIA_S} s, $ROUNDS rounds"
+want mix && for i in $(seq "$ROUNDS"); do
 	for m in $MODES; do
 		# bpf_stats in the last round only (it costs a clock read a frame).
 		RUN_STATS=$([ "$i" = "$ROUNDS" ] && echo 1) \
@@ -78,8 +85,8 @@ for i in $(seq "$ROUNDS"); do
 	done
 done
 
-echo "-- unrelated only: $noise_n frames at $NOISE_PPS pps, $ROUNDS rounds"
-for i in $(seq "$ROUNDS"); do
+want noise && echo "-- unrelated only: $noise_n frames at $NOISE_PPS pps, $ROUNDS rounds"
+want noise && for i in $(seq "$ROUNDS"); do
 	for m in $MODES; do
 		RUN_STATS=$([ "$i" = "$ROUNDS" ] && echo 1) \
 			RUN_TEST=$([ "$i" = 1 ] && echo 1) \
@@ -88,8 +95,8 @@ for i in $(seq "$ROUNDS"); do
 	done
 done
 
-echo "-- VoIP only: $RATES pps for ${RATE_S} s each"
-for r in $RATES; do
+want rate && echo "-- VoIP only: $RATES pps for ${RATE_S} s each"
+want rate && for r in $RATES; do
 	gen_calls "$work/rate$r.pcap" $((r / 100)) "$RATE_S"
 	for m in copy afxdp pcap; do
 		run "rate${r}_$m" "$m" "$work/rate$r.pcap" "$r" 0 0

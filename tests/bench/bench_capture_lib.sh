@@ -12,7 +12,11 @@ teardown() {
 	ip link del "$S" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	rm -rf /sys/fs/bpf/voxsense 2>/dev/null
-	rm -rf "$work"
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "capture bench: logs and CDRs kept in $work"
+	else
+		rm -rf "$work"
+	fi
 }
 
 # This process has its own network and mount namespaces (see the top of
@@ -213,12 +217,17 @@ profile_split() {
 # BPF_PROG_TEST_RUN after it.
 run() {
 	local name=$1 mode=$2 pcap=$3 pps=$4 noise=$5 only=$6 r=$work/$1
-	local pp='' PERF_PID=
+	local pp='' PERF_PID= DPERF_PID=
 	sensor_start "$name" "$mode" || { echo "mode $mode" >"$r.failed"; return; }
 	[ "$only" = 1 ] || blast setup 20000 0 0 "$pcap" >"$r.setup"
 	sleep 0.5
 	sample "$r.s0"
 	[ -n "$HAVE_PERF" ] && [ "${name#rate}" = "$name" ] && profile "$name"
+	[ -n "${BENCH_DAEMON_PERF:-}" ] && [ -n "$SENSOR_PID" ] && {
+		perf record -q -p "$SENSOR_PID" -F 4000 -g \
+			-o "$BENCH_DAEMON_PERF/$name.perf" >/dev/null 2>&1 &
+		DPERF_PID=$!
+	}
 	if [ -n "${RUN_STATS:-}" ]; then
 		case $mode in
 		copy | afxdp | xdppass)
@@ -230,6 +239,10 @@ run() {
 	if [ -n "$PERF_PID" ]; then
 		kill -INT "$PERF_PID"
 		wait "$PERF_PID"
+	fi
+	if [ -n "$DPERF_PID" ]; then
+		kill -INT "$DPERF_PID"
+		wait "$DPERF_PID"
 	fi
 	[ -n "$pp" ] && wait "$pp"
 	sleep 0.3

@@ -634,6 +634,89 @@ Test(xdp_prog, record_sizes)
 	vs_ring_set__free(rs);
 }
 
+/* What the look-ahead stages were shown and what was delivered, in
+ * order, as the records' hints. */
+struct ahead_log {
+	int n, shown[2], early[2];
+	uint32_t del[16], seen[2][16];
+};
+
+static void on_ahead(void *ctx, int stage, const struct vs_ring_hdr *h)
+{
+	struct ahead_log *l = ctx;
+
+	if (l->shown[stage] < 16)
+		l->seen[stage][l->shown[stage]] = h->hint;
+	l->shown[stage]++;
+}
+
+static int on_rec_hint(void *ctx, const struct vs_ring_hdr *h,
+		       const uint8_t *fr)
+{
+	struct ahead_log *l = ctx;
+
+	(void)fr;
+	/* Both stages saw this record before it came. */
+	for (int k = 0; k < 2; k++)
+		l->early[k] += l->shown[k] > l->n;
+	if (l->n < 16)
+		l->del[l->n] = h->hint;
+	l->n++;
+	return 0;
+}
+
+/* An RTP record carries the hash of its destination endpoint, the one the
+ * call table's index probes first; other records 0. The ring's look-ahead
+ * shows every record to both stages, once, before it is delivered. */
+Test(xdp_prog, ring_hint_and_look_ahead)
+{
+	static struct ahead_log l;
+	uint8_t v4[4] = { 10, 0, 0, 2 };
+	int fds[VS_RING_SET_MAX];
+	struct vs_ring_set *rs;
+	struct vs_addr a;
+	uint32_t want[7];
+	struct frame f;
+
+	need_bpf();
+	vs_addr_from_v4(&a, v4);
+	for (int i = 0; i < 7; i++) {
+		uint16_t port = (uint16_t)(4000 + 2 * i);
+
+		eth(&f, 0, 0x0800);
+		if (i == 3) { /* SIP: no hint */
+			ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 5060, 0, 1, 1);
+			cr_assert_eq(verdict(&f), VS_KCNT_sip);
+			want[i] = 0;
+			continue;
+		}
+		media_v4(2, port, 1);
+		ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, port, 0, 1, 1);
+		cr_assert_eq(verdict(&f), VS_KCNT_rtp);
+		want[i] = vs_ep_hash(a.b, port);
+		cr_assert_neq(want[i], 0);
+	}
+	for (int i = 0; i < vs_xdp__nrings(x); i++)
+		fds[i] = vs_xdp__ring_fd(x, i);
+	rs = vs_ring_set__new(fds, vs_xdp__nrings(x), vs_xdp__ring_bytes(x));
+	cr_assert_not_null(rs, "%s", strerror(errno));
+	vs_ring_set__set_ahead(rs, on_ahead);
+	while (vs_ring_set__drain(rs, 64, on_rec_hint, &l) > 0)
+		;
+	vs_ring_set__free(rs);
+	cr_assert_eq(l.n, 7);
+	for (int k = 0; k < 2; k++) {
+		cr_expect_eq(l.shown[k], 7, "stage %d saw %d", k, l.shown[k]);
+		cr_expect_eq(l.early[k], 7, "stage %d late", k);
+	}
+	for (int i = 0; i < 7; i++) {
+		cr_expect_eq(l.del[i], want[i], "record %d: hint %08x, not %08x",
+			     i, l.del[i], want[i]);
+		cr_expect_eq(l.seen[0][i], want[i]);
+		cr_expect_eq(l.seen[1][i], want[i]);
+	}
+}
+
 /* afxdp: a frame is redirected only to a socket of its own interface and
  * queue (xsk_slots); without one it is dropped and counted as lost. */
 Test(xdp_prog, xsk_slots)

@@ -28,7 +28,12 @@ struct vs_call_table *vs_call_table__new(const struct vs_call_opts *o)
 	if (!t->o.end_grace_ms)
 		t->o.end_grace_ms = 5000;
 	t->calls = calloc(CALLS_INITIAL_BUCKETS, sizeof(*t->calls));
-	if (!t->calls || vs_epidx__init(&t->media, MEDIA_INITIAL_SLOTS) < 0 ||
+	/* aligned: see struct vs_call and struct vs_call_stream */
+	if (vs_slab__init(&t->call_slab, sizeof(struct vs_call),
+			  _Alignof(struct vs_call)) < 0 ||
+	    vs_slab__init(&t->stream_slab, sizeof(struct vs_call_stream),
+			  _Alignof(struct vs_call_stream)) < 0 || !t->calls ||
+	    vs_epidx__init(&t->media, MEDIA_INITIAL_SLOTS) < 0 ||
 	    vs_ssrc__init(t) < 0) {
 		free(t->calls);
 		vs_epidx__free(&t->media);
@@ -48,6 +53,8 @@ void vs_call_table__free(struct vs_call_table *t)
 	if (!t)
 		return;
 	vs_call_table__flush(t);
+	vs_slab__destroy(&t->call_slab);
+	vs_slab__destroy(&t->stream_slab);
 	free(t->calls);
 	vs_epidx__free(&t->media);
 	free(t->ssrc);
@@ -95,10 +102,9 @@ struct vs_call *vs_call__create(struct vs_call_table *t, const char *id,
 		st->calls_limit++;
 		return NULL;
 	}
-	/* aligned: see struct vs_call */
-	if (posix_memalign((void **)&c, _Alignof(struct vs_call), sizeof(*c)))
+	c = vs_slab__zalloc(&t->call_slab);
+	if (!c)
 		return NULL;
-	memset(c, 0, sizeof(*c));
 	c->hash = hash;
 	if (len >= sizeof(c->cdr.call_id))
 		len = sizeof(c->cdr.call_id) - 1; /* documented truncation */
@@ -166,7 +172,7 @@ static void call_finish(struct vs_call_table *t, struct vs_call *c,
 	t->mem -= sizeof(*c);
 	t->o.stats->calls_ended++;
 	t->o.stats->calls_active--;
-	free(c);
+	vs_slab__free(&t->call_slab, c);
 }
 
 /* Why a call should end now, or -1 to keep it. */

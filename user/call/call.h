@@ -106,6 +106,13 @@ struct vs_call *vs_call_table__sip(struct vs_call_table *t,
 struct vs_call *vs_call_table__udp(struct vs_call_table *t,
 				   const struct vs_datagram *d, int *is_rtp);
 
+/* Look-ahead for a datagram still to come whose destination endpoint
+ * hashes to hint (vs_ep_hash): stage 0 starts loading its index slot,
+ * stage 1 (later) reads the slot and starts loading the call and stream
+ * it leads to, so that vs_call_table__udp finds them in cache. Reads
+ * nothing it cannot check: a wrong hint costs a wasted prefetch. */
+void vs_call_table__ahead(struct vs_call_table *t, int stage, uint32_t hint);
+
 /* Advances packet time: ends calls whose grace or timeouts expired. Cheap to
  * call per packet (does work at most once per second of packet time). */
 void vs_call_table__tick(struct vs_call_table *t, uint64_t now_us);

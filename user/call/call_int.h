@@ -6,6 +6,7 @@
 #include "call/call.h"
 #include "call/epidx.h"
 #include "call/rtp.h"
+#include "core/slab.h"
 
 #define VS_CALL_MAX_MEDIA 12	/* endpoints per call (RTP+RTCP, re-INVITEs) */
 #define VS_CALL_MAX_PT 8	/* payload types remembered per side */
@@ -91,6 +92,9 @@ struct vs_call_table {
 	uint32_t ssrc_mask;
 	uint32_t nssrc;
 	struct vs_call *head;		/* all calls, newest first */
+	/* struct vs_call and vs_call_stream, packed in huge pages: an RTP
+	 * packet then touches a few TLB entries for all calls (core/slab.h) */
+	struct vs_slab call_slab, stream_slab;
 	uint64_t now_us, next_tick_us;
 	size_t mem;
 };

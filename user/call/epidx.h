@@ -48,13 +48,10 @@ static inline size_t vs_epidx__mem(const struct vs_epidx *x)
 	return ((size_t)x->mask + 1) * sizeof(struct vs_epidx_slot);
 }
 
+/* The kernel writes the same hash in a ring record's hint. */
 static inline uint32_t vs_epidx__hash(const struct vs_endpoint *ep)
 {
-	uint64_t a, b;
-
-	memcpy(&a, ep->addr.b, 8);
-	memcpy(&b, ep->addr.b + 8, 8);
-	return (uint32_t)vs_hash_words(a, b, ep->port);
+	return vs_ep_hash(ep->addr.b, ep->port);
 }
 
 /* The slot of ep, or NULL. hash = vs_epidx__hash(ep). */

@@ -158,11 +158,9 @@ static struct vs_call_stream *stream_new(struct vs_call_table *t,
 		t->o.stats->streams_limit++;
 		return NULL;
 	}
-	/* aligned: see struct vs_call_stream */
-	if (posix_memalign((void **)&s, _Alignof(struct vs_call_stream),
-			   sizeof(*s)))
+	s = vs_slab__zalloc(&t->stream_slab);
+	if (!s)
 		return NULL;
-	memset(s, 0, sizeof(*s));
 	s->src = d->src;
 	s->dst = d->dst;
 	s->ssrc = h->ssrc;
@@ -326,18 +324,27 @@ void vs_call_table__set_track_only(struct vs_call_table *t, int on)
 	t->o.track_only = on;
 }
 
-/* The call, stream and payload lines a matched packet reads next, asked
- * for at once so that their misses overlap instead of following each
- * other. */
-static inline void media_prefetch(const struct vs_epidx_slot *e,
-				  const struct vs_datagram *d)
+/* The call and stream lines a packet matching e reads, asked for at once
+ * so that their misses overlap instead of following each other. */
+static inline void slot_prefetch(const struct vs_epidx_slot *e)
 {
 	__builtin_prefetch(e->call, 1);
 	if (e->last) {
 		__builtin_prefetch(e->last);
 		__builtin_prefetch((const char *)e->last + 64, 1);
 	}
-	__builtin_prefetch(d->payload);
+}
+
+void vs_call_table__ahead(struct vs_call_table *t, int stage, uint32_t hint)
+{
+	const struct vs_epidx_slot *e = &t->media.slot[hint & t->media.mask];
+
+	if (!stage) {
+		__builtin_prefetch(e);
+		return;
+	}
+	if (e->used && e->hash == hint)
+		slot_prefetch(e);
 }
 
 struct vs_call *vs_call_table__udp(struct vs_call_table *t,
@@ -370,7 +377,8 @@ struct vs_call *vs_call_table__udp(struct vs_call_table *t,
 		}
 		dir = e->side == VS_SIDE_CALLER ? 0 : 1;
 	}
-	media_prefetch(e, d);
+	slot_prefetch(e);
+	__builtin_prefetch(d->payload);
 	c = e->call;
 	if (d->ts_us > c->last_us)
 		c->last_us = d->ts_us;
@@ -394,7 +402,7 @@ void vs_media__free_streams(struct vs_call_table *t, struct vs_call *c)
 		next = s->next;
 		vs_ssrc__del(t, s);
 		t->mem -= sizeof(*s);
-		free(s);
+		vs_slab__free(&t->stream_slab, s);
 	}
 	c->streams = NULL;
 	c->nstreams = 0;

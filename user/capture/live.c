@@ -137,6 +137,14 @@ static int on_record(void *ctx, const struct vs_ring_hdr *h,
 		       h->origlen, h->dir);
 }
 
+static void on_ahead(void *ctx, int stage, const struct vs_ring_hdr *h)
+{
+	struct vs_live *l = ctx;
+
+	if (h->reason == VS_KCNT_rtp || h->reason == VS_KCNT_rtcp)
+		l->o.ahead(l->o.ctx, stage, h->hint);
+}
+
 /* AF_XDP hands over whole frames: snaplen applies here. */
 static int on_xsk(void *ctx, uint64_t ts_ns, int ifindex,
 		  const uint8_t *data, uint32_t len)
@@ -186,7 +194,11 @@ static int open_bpf(struct vs_live *l)
 		fds[i] = vs_xdp__ring_fd(l->xdp, i);
 	l->rings = vs_ring_set__new(fds, vs_xdp__nrings(l->xdp),
 				    vs_xdp__ring_bytes(l->xdp));
-	return l->rings ? 0 : -errno;
+	if (!l->rings)
+		return -errno;
+	if (l->o.ahead)
+		vs_ring_set__set_ahead(l->rings, on_ahead);
+	return 0;
 }
 
 /* Promiscuous mode suits a dedicated interface only: the configured mode

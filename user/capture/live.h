@@ -23,6 +23,10 @@ struct vs_live_opts {
 	/* Called about every 100 ms with the wall clock in µs, so that calls
 	 * time out when the line goes quiet. Optional. */
 	void (*idle)(void *ctx, uint64_t now_us);
+	/* Copy mode: called with the kernel's hint (struct vs_ring_hdr) of
+	 * RTP/RTCP frames waiting in the ring, records before they are
+	 * delivered, at stages 0 and 1 (capture/ring.h). Optional. */
+	void (*ahead)(void *ctx, int stage, uint32_t hint);
 	volatile sig_atomic_t *stop; /* run returns once *stop is set */
 };
 

@@ -18,6 +18,7 @@ struct vs_ring {
 	uint32_t unpublished;	  /* records consumed since */
 	uint64_t prod;		  /* last producer position read */
 	uint32_t head_len;	  /* length of the record at cons */
+	uint64_t scout[2];	  /* next record each look-ahead stage sees */
 	size_t map_len;
 };
 
@@ -26,6 +27,7 @@ struct vs_ring_set {
 	int epfd;
 	size_t page;
 	uint64_t malformed;
+	vs_ring_ahead_fn ahead;
 	struct vs_ring r[];
 };
 
@@ -185,6 +187,46 @@ static void prefetch_next(const struct vs_ring *r)
 	__builtin_prefetch(p + 128);
 }
 
+void vs_ring_set__set_ahead(struct vs_ring_set *s, vs_ring_ahead_fn fn)
+{
+	s->ahead = fn;
+}
+
+/* How far each look-ahead stage runs in front of the consumer, in bytes
+ * of ring: a 20 ms G.711 packet takes a 256-byte record, so about 8 and 3
+ * records; each is worth some 700 ns of the reader's work, time enough
+ * for a cache miss to be served before the record is reached. */
+static const uint32_t ahead_bytes[2] = { 2048, 768 };
+
+/* Shows the look-ahead stages the committed records up to their distance
+ * in front of cons, each record once per stage. Stops at the first record
+ * still being written (its length word has the busy bit). */
+static void look_ahead(struct vs_ring_set *s, struct vs_ring *r, void *ctx)
+{
+	const struct vs_ring_hdr *h;
+	uint64_t end;
+	uint32_t len;
+
+	for (int k = 0; k < 2; k++) {
+		end = r->cons + ahead_bytes[k];
+		if (r->scout[k] < r->cons)
+			r->scout[k] = r->cons;
+		while (r->scout[k] < end && r->scout[k] < r->prod) {
+			len = __atomic_load_n((const uint32_t *)(r->data +
+					      (r->scout[k] & r->mask)),
+					      __ATOMIC_ACQUIRE);
+			if (len & BPF_RINGBUF_BUSY_BIT)
+				break;
+			len &= ~BPF_RINGBUF_DISCARD_BIT;
+			h = (const void *)(r->data + ((r->scout[k] +
+					   BPF_RINGBUF_HDR_SZ) & r->mask));
+			if (len >= sizeof(*h))
+				s->ahead(ctx, k, h);
+			r->scout[k] += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+		}
+	}
+}
+
 int vs_ring_set__drain(struct vs_ring_set *s, int max, vs_ring_fn fn,
 		       void *ctx)
 {
@@ -201,6 +243,8 @@ int vs_ring_set__drain(struct vs_ring_set *s, int max, vs_ring_fn fn,
 		if (best < 0)
 			break;
 		prefetch_next(&s->r[best]);
+		if (s->ahead)
+			look_ahead(s, &s->r[best], ctx);
 		rc = fn(ctx, h[best], (const uint8_t *)(h[best] + 1));
 		advance(&s->r[best], s->r[best].head_len);
 		if (rc)

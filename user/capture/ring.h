@@ -20,9 +20,22 @@ struct vs_ring_set;
 typedef int (*vs_ring_fn)(void *ctx, const struct vs_ring_hdr *h,
 			  const uint8_t *frame);
 
+/* Look-ahead: shown a record still waiting behind the one being
+ * delivered, so that the consumer can start loading the memory it will
+ * need for it. Stage 0 sees records about AHEAD_FAR bytes ahead, stage 1
+ * (later, the same records again) about a third of that: a consumer with
+ * a chain of dependent loads prefetches the first at stage 0 and reads it
+ * at stage 1 to prefetch the second. Only a hint: the record may not be
+ * delivered next (another ring's may be older). */
+typedef void (*vs_ring_ahead_fn)(void *ctx, int stage,
+				 const struct vs_ring_hdr *h);
+
 /* Maps the n ring buffer fds (each size bytes). NULL with errno. */
 struct vs_ring_set *vs_ring_set__new(const int *fds, int n, uint32_t size);
 void vs_ring_set__free(struct vs_ring_set *s);
+
+/* Sets the look-ahead callback (drain's ctx is passed); NULL: none. */
+void vs_ring_set__set_ahead(struct vs_ring_set *s, vs_ring_ahead_fn fn);
 
 /* Waits up to timeout_ms for a wakeup. 0, or -errno (-EINTR: a signal). */
 int vs_ring_set__wait(struct vs_ring_set *s, int timeout_ms);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "vs_kern_user.h" /* vs_hash_words: shared with the kernel */
+
 static inline uint64_t vs_hash_bytes(const void *data, size_t len, uint64_t seed)
 {
 	const uint8_t *p = data;
@@ -21,17 +23,6 @@ static inline uint64_t vs_hash_bytes(const void *data, size_t len, uint64_t seed
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	return h;
-}
-
-/* Three 64-bit words mixed by multiply-xorshift: for fixed-size keys on the
- * per-packet path (endpoints), where a byte loop would cost ten times more. */
-static inline uint64_t vs_hash_words(uint64_t a, uint64_t b, uint64_t c)
-{
-	uint64_t h = (a ^ 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL;
-
-	h = (h ^ b ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ULL;
-	h = (h ^ c ^ (h >> 31)) * 0xff51afd7ed558ccdULL;
-	return h ^ (h >> 32);
 }
 
 /* Any length, eight bytes at a time: for hashing whole payloads on the

@@ -245,6 +245,7 @@ static int run_live(struct vs_pipeline *p, const struct vs_conf *c,
 {
 	struct vs_live_opts lo = { .conf = c, .fn = vs_pipeline__frame,
 				   .ctx = p, .idle = live_idle,
+				   .ahead = vs_pipeline__ahead,
 				   .stop = &stop_flag };
 	struct vs_live *l;
 	int err;

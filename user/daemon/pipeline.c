@@ -78,6 +78,13 @@ void vs_pipeline__commit(struct vs_pipeline *p)
 	p->dirty = 0;
 }
 
+void vs_pipeline__ahead(void *ctx, int stage, uint32_t hint)
+{
+	struct vs_pipeline *p = ctx;
+
+	vs_call_table__ahead(p->calls, stage, hint);
+}
+
 void vs_pipeline__idle(struct vs_pipeline *p, uint64_t now_us)
 {
 	vs_call_table__tick(p->calls, now_us);

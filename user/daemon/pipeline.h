@@ -82,6 +82,10 @@ void vs_pipeline__set_track_only(struct vs_pipeline *p);
 /* The vs_frame_fn every capture source feeds. Always 0. */
 int vs_pipeline__frame(void *ctx, const struct vs_frame *f);
 
+/* A vs_live_opts ahead callback: the call table prefetches what an
+ * RTP/RTCP frame still in the ring will need (vs_call_table__ahead). */
+void vs_pipeline__ahead(void *ctx, int stage, uint32_t hint);
+
 /* Time passes without frames (live capture, wall clock): ends calls whose
  * timers ran out and commits finished CDRs. Also run for every frame. */
 void vs_pipeline__idle(struct vs_pipeline *p, uint64_t now_us);
