@@ -208,7 +208,7 @@ profile() {
 profile_split() {
 	perf script -i "$work/$1.perf" -F comm,period,ip,sym 2>/dev/null |
 		python3 "$here/perf_split.py"
-	rm -f "$work/$1.perf"
+	[ -n "${BENCH_KEEP:-}" ] || rm -f "$work/$1.perf"
 }
 
 # run NAME MODE PCAP PPS NOISE NOISE_ONLY: one measured run. Writes

@@ -43,7 +43,8 @@ static uint8_t data[2000];
 static void frame(uint64_t ts_us, uint32_t len, uint64_t now_ms)
 {
 	struct vs_frame f = { .data = data, .caplen = len, .origlen = len + 4,
-			      .ts_us = ts_us, .linktype = 1 };
+			      .ts_us = ts_us, .linktype = 1,
+			      .ifindex = (uint32_t)(ts_us % 5) + 1 };
 
 	for (uint32_t i = 0; i < len; i++)
 		data[i] = (uint8_t)(ts_us + i);
@@ -78,6 +79,7 @@ static int next_batch(struct got *g)
 	g->n = 0;
 	while ((r = vs_chan_packets__next(&it, &f, &ifx)) == 1) {
 		cr_assert_eq(f.origlen, f.caplen + 4);
+		cr_assert_eq(ifx, f.ts_us % 5 + 1, "the interface travels");
 		for (uint32_t i = 0; i < f.caplen; i++)
 			cr_assert_eq(f.data[i], (uint8_t)(f.ts_us + i));
 		cr_assert_lt(g->n, 128);
@@ -86,6 +88,26 @@ static int next_batch(struct got *g)
 	cr_assert_eq(r, 0);
 	vs_buf__free(&buf);
 	return 1;
+}
+
+/* An interface index past the wire's 16 bits goes as 0 (unknown). */
+Test(mirror, large_ifindex_sent_as_unknown)
+{
+	struct vs_frame f = { .data = data, .caplen = 60, .origlen = 60,
+			      .ts_us = 1000, .linktype = 1, .ifindex = 70000 };
+	struct vs_buf buf = { 0 };
+	struct vs_chan_pkt_iter it;
+	struct vs_frame g;
+	uint16_t ifx = 9;
+	uint64_t seq;
+
+	cr_assert_eq(vs_mirror_batch__frame(&b, &f, 5), 0);
+	vs_mirror_batch__flush(&b, 5);
+	cr_assert_eq(vs_pktbuf__next(pb, &buf, &seq), 1);
+	cr_assert_eq(vs_chan_packets__iter(&it, buf.p, buf.len), 0);
+	cr_assert_eq(vs_chan_packets__next(&it, &g, &ifx), 1);
+	cr_expect_eq(ifx, 0);
+	vs_buf__free(&buf);
 }
 
 Test(mirror, closes_at_64_kib)

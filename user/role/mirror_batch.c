@@ -76,7 +76,12 @@ int vs_mirror_batch__frame(struct vs_mirror_batch *b, const struct vs_frame *f,
 		return 0;
 	if (!b->nframes)
 		b->open_pkt_us = f->ts_us;
-	err = vs_chan_packets__add(&b->buf, f, 0, VS_CHAN_MAX_FRAME_DEFAULT);
+	/* The wire has 16 bits for the interface: a larger index (never
+	 * seen in practice) goes as 0, "unknown". */
+	err = vs_chan_packets__add(&b->buf, f,
+				   f->ifindex > UINT16_MAX ? 0 :
+				   (uint16_t)f->ifindex,
+				   VS_CHAN_MAX_FRAME_DEFAULT);
 	if (err) {
 		if (b->st.frame_errors++ == 0)
 			vs_warn("mirror: frame of %u bytes not mirrored: %s",

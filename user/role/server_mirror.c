@@ -197,7 +197,9 @@ static int take_frames(struct srv_mirror *m, struct srv_sensor *s,
 		int64_t off = (int64_t)(f.ts_us - now);
 
 		f.id_sensor = s->id; /* the connection's, whatever it says */
-		(void)ifindex; /* sensor-side numbering, not ours */
+		/* The sensor's interface number (its own numbering, 0 =
+		 * unknown): kept with the frame, as live capture does. */
+		f.ifindex = ifindex;
 		if ((uint64_t)(off < 0 ? -off : off) > diff) {
 			too_far(m, s, off);
 			continue;
