@@ -16,14 +16,13 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Wake the reader only when this much waits: batching wakeups keeps the
- * cost per frame low; the reader also polls with a short timeout. */
-#define WAKE_BYTES (256u << 10)
-
 /* SIP (and fragments, which are mostly large SIP) wakes the reader at
  * once: the SDP in a 200 OK must reach the media map before the RTP that
- * follows it reaches XDP, and the reader's 10 ms poll is far longer than
- * that gap. SIP is a few frames per call, so the wakeups cost little. */
+ * follows it reaches XDP, and the reader's 100 ms poll is far longer than
+ * that gap. SIP is a few frames per call, so the wakeups cost little.
+ * Other frames wake it only when a quarter of the ring waits (cfg's
+ * wake_bytes): batching keeps the cost per frame low, and the reader
+ * polls every 100 ms anyway. */
 static __always_inline int wakes_now(int v)
 {
 	return v == VS_KCNT_sip || v == VS_KCNT_fragment ||
@@ -300,6 +299,14 @@ static __always_inline int ring_rec(void *rb, const struct vs_ring_hdr *h,
  * the header, so the slack costs ring space only. */
 #define REC_SZ(n) ((n) - sizeof(struct vs_ring_hdr))
 
+static __always_inline __u64 wake_bytes(void)
+{
+	__u32 zero = 0;
+	struct vs_kcfg *c = bpf_map_lookup_elem(&cfg, &zero);
+
+	return c && c->wake_bytes ? c->wake_bytes : VS_WAKE_BYTES;
+}
+
 /* Queues the frame (h->caplen bytes, 1 .. VS_SNAP_MAX - 1) on this CPU's
  * ring. 1 or -1. */
 static __always_inline int ring_out(void *ctx, int skb,
@@ -312,7 +319,8 @@ static __always_inline int ring_out(void *ctx, int skb,
 	if (!rb)
 		return -1;
 	fl = wakes_now(h->reason) ||
-			bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= WAKE_BYTES ?
+			bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >=
+				wake_bytes() ?
 			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (cap <= REC_SZ(128))
 		return ring_rec(rb, h, ctx, skb, 128, fl);

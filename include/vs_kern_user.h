@@ -141,7 +141,12 @@ struct vs_kcfg {
 	__u32 snaplen;	 /* bytes copied per frame, 1 .. VS_SNAP_MAX - 1 */
 	__u8 ipfilter;	 /* 1: only pass when src or dst is in ipfilter */
 	__u8 pad[3];
+	__u32 wake_bytes; /* wake the ring's reader once this much waits
+			   * (a quarter of the ring); 0: VS_WAKE_BYTES */
 };
+
+/* Wake threshold when cfg has none: the default ring's quarter. */
+#define VS_WAKE_BYTES (VS_RING_BYTES / 4)
 
 /* The per-CPU counters: one value holds them all, per direction (key 0 =
  * XDP receive, 1 = TC egress), so a packet costs one map lookup. `seen`

@@ -115,6 +115,10 @@ int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
 	if (kc.snaplen > VS_SNAP_MAX - 1)
 		kc.snaplen = VS_SNAP_MAX - 1;
 	kc.ipfilter = c->n_ipfilter > 0;
+	/* RTP waits for the reader's poll (live.c WAIT_MS) or until a
+	 * quarter of the ring is full, whichever comes first: a smaller
+	 * ring (`ringbuffer` key) wakes it earlier, never too late. */
+	kc.wake_bytes = x->ring_bytes / 4;
 	err = map_media_ports(x);
 	if (!err)
 		err = fill_ports(x, c);
