@@ -362,6 +362,55 @@ Test(call, media_hook_follows_calls)
 	cr_assert_eq(hook_dels, 4);
 }
 
+/* The endpoints on_media was told of, as "addr:port", adds and deletes. */
+struct media_log {
+	int n[2];
+	char ep[2][8][64];
+};
+
+static void hook_log(void *ctx, const struct vs_endpoint *ep, int add)
+{
+	struct media_log *l = ctx;
+	char a[48];
+
+	cr_assert_lt(l->n[add], 8);
+	snprintf(l->ep[add][l->n[add]++], 64, "%s:%u",
+		 vs_addr_str(&ep->addr, a, sizeof(a)), ep->port);
+}
+
+static int logged(const struct media_log *l, int add, const char *ep)
+{
+	for (int i = 0; i < l->n[add]; i++)
+		if (!strcmp(l->ep[add][i], ep))
+			return 1;
+	return 0;
+}
+
+Test(call, media_hook_adds_natalias_twins)
+{
+	/* The caller's SDP address has a natalias: the kernel must hear of
+	 * the public twin of its RTP and RTCP endpoints too, and lose both
+	 * when the call ends. The callee's has none: no twin. */
+	static const char *eps[] = { CALLER ":4000", CALLER ":4001",
+				     "198.51.100.1:4000", "198.51.100.1:4001",
+				     CALLEE ":6000", CALLEE ":6001" };
+	static struct media_log l;
+
+	cr_assert_eq(vs_conf__set(&conf, "natalias", CALLER " 198.51.100.1",
+				  "t"), 0);
+	vs_call_table__set_media_fn(tab, hook_log, &l);
+	answered_call();
+	cr_assert_eq(l.n[1], 6);
+	cr_assert_eq(l.n[0], 0);
+	for (int i = 0; i < 6; i++)
+		cr_expect(logged(&l, 1, eps[i]), "%s not added", eps[i]);
+	vs_call_table__flush(tab);
+	cr_assert_eq(ngot, 1);
+	cr_assert_eq(l.n[0], 6);
+	for (int i = 0; i < 6; i++)
+		cr_expect(logged(&l, 0, eps[i]), "%s not removed", eps[i]);
+}
+
 Test(call, rtp_joins_by_ssrc_on_unannounced_endpoints)
 {
 	answered_call();
