@@ -11,7 +11,8 @@
 #  - a second live sensor with the same id_sensor refused;
 #  - failover: the first server_destination down, the second used;
 #  - start-up refusals: relay without id_sensor, no id_sensor, -r on a
-#    server; sipport trap.
+#    server; sipport trap; server_bind with packetbuffer_sender = yes
+#    refused, interface on a server or relay warned.
 . "$(dirname "$0")/dist_lib.sh"
 command -v python3 >/dev/null || skip "python3 not installed"
 dist_setup
@@ -176,3 +177,33 @@ grep -q "a sensor needs id_sensor" "$TMP/noid.log" || fail "id_sensor message"
 grep -q "a central server does not read capture files" "$TMP/srvr.log" || fail "-r on a server message"
 "$VS_BIN" --check-config -c "$TMP/srv1.conf" | grep -q "s3cret-pw" && fail "--check-config printed server_password"
 ok "relay without id_sensor, missing id_sensor, -r on a server refused; password never printed"
+
+# --- role mixing: sensor keys on a server -----------------------------------
+# packetbuffer_sender = yes names a mirroring sensor: with server_bind alone
+# the packets would go nowhere. Refused with exit status 1, naming the keys.
+srv_conf pbs "$SRV_IP" "packetbuffer_sender = yes"
+rc=0
+timeout 10 "$VS_BIN" -c "$TMP/pbs.conf" 2>"$TMP/pbs.log" || rc=$?
+[ "$rc" = 1 ] || { cat "$TMP/pbs.log" >&2; fail "server_bind with packetbuffer_sender = yes: exit $rc, want 1"; }
+grep -q "error: server_bind and packetbuffer_sender = yes are both set" "$TMP/pbs.log" ||
+	{ cat "$TMP/pbs.log" >&2; fail "no error naming server_bind and packetbuffer_sender"; }
+# A relay (server_bind and server_destination) may carry it (the seeds'
+# intermediate server): refused here only for its missing id_sensor.
+printf 'server_bind = 127.0.0.1
+server_destination = 10.0.0.1
+packetbuffer_sender = yes
+interface = eth0
+' >"$TMP/relaypb.conf"
+rc=0
+timeout 10 "$VS_BIN" -c "$TMP/relaypb.conf" 2>"$TMP/relaypb.log" || rc=$?
+[ "$rc" = 1 ] && grep -q "a relay needs its own id_sensor" "$TMP/relaypb.log" &&
+	! grep -q "packetbuffer_sender" "$TMP/relaypb.log" &&
+	grep -q "warning: server_bind is set: a relay captures nothing; interface = eth0 is ignored" "$TMP/relaypb.log" ||
+	{ cat "$TMP/relaypb.log" >&2; fail "relay with packetbuffer_sender: want only the id_sensor refusal and the interface warning"; }
+# interface on a central server: it captures nothing; warned, and it runs.
+srv_conf ifs "$SRV_IP" "interface = eth0"
+srv_start ifs
+grep -q "warning: server_bind is set: a central server captures nothing; interface = eth0 is ignored" "$TMP/ifs.log" ||
+	{ cat "$TMP/ifs.log" >&2; fail "no warning about interface on a central server"; }
+srv_stop ifs
+ok "server_bind with packetbuffer_sender = yes refused (exit 1); relay keeps it; interface on a server or relay warned"

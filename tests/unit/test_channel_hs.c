@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* channel: the handshake over real TLS 1.3 between two threads, on a
  * socketpair or a 127.0.0.1 TCP socket; certificate generation and reuse;
- * pinning; the password proofs; clock skew; back-off. */
+ * pinning; the password proofs and their binding to the TLS session (a
+ * man in the middle relaying them is refused); clock skew; back-off. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -569,4 +572,262 @@ Test(chan_hs, protocol_versions)
 	cr_expect_eq(hello_of(1), -EAGAIN, "protocol-1 sensor taken");
 	cr_expect_eq(hello_of(2), -EAGAIN);
 	cr_expect_eq(hello_of(3), -EPROTONOSUPPORT);
+}
+
+/* --- the proofs are bound to their TLS session (the exporter) ------------
+ *
+ * The sans-IO core, both ends: the frames of one side decoded and fed to
+ * the other, so the HELLO and AUTH_CHALLENGE hashes are the same on both
+ * ends and the exporter is the only input that may differ. */
+static int feed(struct vs_chan_hs *hs, struct vs_buf *in, struct vs_buf *out,
+		uint8_t *type)
+{
+	const uint8_t *p = in->p;
+	size_t n = in->len;
+	struct vs_chan_frame f;
+	struct vs_chan_dec d;
+	int r;
+
+	vs_chan_dec__init(&d, 0);
+	cr_assert_eq(vs_chan_dec__next(&d, &p, &n, &f), 0);
+	cr_assert_eq(n, 0, "one frame at a time");
+	*type = f.type;
+	r = vs_chan_hs__input(hs, &f, out);
+	vs_chan_dec__fini(&d);
+	in->len = 0;
+	return r;
+}
+
+/* One handshake, the sensor's exporter es, the server's ev. Returns the
+ * server's result; *sen_rc the sensor's. */
+static int hs_with_exporters(const uint8_t es[32], const uint8_t ev[32],
+			     int *sen_rc, char *srv_err, char *sen_err)
+{
+	char *dir = tmpdir();
+	struct vs_chan_opts so = server_opts(dir, "same-pw"),
+			    co = sensor_opts("same-pw");
+	struct vs_chan_ctx *vctx = vs_chan_ctx__new(&so),
+			   *sctx = vs_chan_ctx__new(&co);
+	struct vs_buf a = { 0 }, b = { 0 };
+	struct vs_chan_hs sen, srv;
+	uint8_t t;
+	int r;
+
+	cr_assert(vctx && sctx);
+	vs_chan_hs__init(&sen, sctx, es);
+	vs_chan_hs__init(&srv, vctx, ev);
+	cr_assert_eq(vs_chan_hs__start(&sen, &a), -EAGAIN);
+	cr_assert_eq(feed(&srv, &a, &b, &t), -EAGAIN, "%s", srv.err);
+	cr_assert_eq(t, VS_CHAN_HELLO);
+	cr_assert_eq(feed(&sen, &b, &a, &t), -EAGAIN, "%s", sen.err);
+	cr_assert_eq(t, VS_CHAN_AUTH_CHALLENGE);
+	/* the same transcript on both ends */
+	cr_assert_eq(memcmp(sen.h_hello, srv.h_hello, 32), 0);
+	cr_assert_eq(memcmp(sen.h_chal, srv.h_chal, 32), 0);
+	r = feed(&srv, &a, &b, &t);
+	cr_assert_eq(t, VS_CHAN_AUTH_RESPONSE);
+	*sen_rc = feed(&sen, &b, &a, &t);
+	cr_assert_eq(t, r ? VS_CHAN_ERROR : VS_CHAN_AUTH_OK);
+	strcpy(srv_err, srv.err);
+	strcpy(sen_err, sen.err);
+	vs_buf__free(&a);
+	vs_buf__free(&b);
+	vs_chan_ctx__free(sctx);
+	vs_chan_ctx__free(vctx);
+	rmdir_all(dir);
+	return r;
+}
+
+Test(chan_hs, proof_bound_to_exporter)
+{
+	uint8_t e1[32], e2[32];
+	char se[256], ce[256];
+	int sen_rc;
+
+	for (int i = 0; i < 32; i++)
+		e1[i] = e2[i] = (uint8_t)(i * 37 + 5);
+	/* same password, same exporter: accepted both ways */
+	cr_assert_eq(hs_with_exporters(e1, e1, &sen_rc, se, ce), 0, "%s", se);
+	cr_assert_eq(sen_rc, 0, "%s", ce);
+	/* same password, the proof made for another session (one bit of
+	 * the exporter): the server refuses it as a bad password and tells
+	 * the sensor so */
+	e2[31] ^= 1;
+	cr_assert_eq(hs_with_exporters(e1, e2, &sen_rc, se, ce), -EACCES);
+	cr_assert_not_null(strstr(se, "bad password (sensor 2"), "%s", se);
+	cr_assert_eq(sen_rc, -EACCES, "%s", ce);
+	cr_assert_not_null(strstr(ce, "server refused: bad password"), "%s",
+			   ce);
+}
+
+/* The attack the binding stops, over real TLS: a man in the middle
+ * terminates the sensor's TLS with a certificate of its own (accepted on
+ * first use: no pin), opens its own TLS session to the server, and passes
+ * the channel frames through unchanged. The password proof it relays was
+ * made for the sensor's session, so the server refuses it, although every
+ * frame, nonce and the password are right. */
+struct mitm_end {
+	struct side s;
+	atomic_int done;
+};
+
+/* One end's handshake (its role from its ctx); a failed connection is
+ * shut down, as the server and the sensor roles close it. */
+static void *mitm_end_run(void *arg)
+{
+	struct mitm_end *e = arg;
+
+	e->s.c = vs_chan_conn__new(e->s.ctx, e->s.fd);
+	e->s.rc = vs_chan_conn__handshake_wait(e->s.c, 5000);
+	snprintf(e->s.err, sizeof(e->s.err), "%s",
+		 vs_chan_conn__error(e->s.c));
+	e->s.peer = *vs_chan_conn__peer(e->s.c);
+	if (e->s.rc)
+		shutdown(e->s.fd, SHUT_RDWR);
+	atomic_store(&e->done, 1);
+	return NULL;
+}
+
+static SSL *mitm_ssl(struct vs_chan_ctx *ctx, int fd)
+{
+	SSL *s = SSL_new(ctx->ssl);
+	BIO *b = BIO_new(ctx->bio); /* writes without SIGPIPE */
+
+	cr_assert(s && b);
+	BIO_set_fd(b, fd, BIO_NOCLOSE);
+	SSL_set_bio(s, b, b);
+	return s;
+}
+
+/* Copies what one side has for the other: decrypted and re-encrypted when
+ * ssl is set (TLS terminated), raw TLS bytes otherwise. 0 at EOF. */
+static ssize_t mitm_copy(SSL *from_ssl, int from, SSL *to_ssl, int to)
+{
+	char buf[16384];
+	ssize_t n;
+
+	n = from_ssl ? SSL_read(from_ssl, buf, sizeof(buf)) :
+		       read(from, buf, sizeof(buf));
+	if (n <= 0)
+		return 0;
+	if (to_ssl ? SSL_write(to_ssl, buf, (int)n) != n :
+		     send(to, buf, (size_t)n, MSG_NOSIGNAL) != n)
+		return 0;
+	return n;
+}
+
+/* Returns whether the server side closed first (after the sensor's
+ * bytes went through). */
+static bool mitm_run(bool terminate, struct mitm_end *srv,
+		     struct mitm_end *sen)
+{
+	char *mdir = tmpdir();
+	struct vs_chan_opts mo = server_opts(mdir, "unknown"),
+			    mc = sensor_opts("unknown");
+	struct vs_chan_ctx *mctx_s = vs_chan_ctx__new(&mo),
+			   *mctx_c = vs_chan_ctx__new(&mc);
+	SSL *to_sen = NULL, *to_srv = NULL;
+	bool srv_closed = false;
+	pthread_t ts, tc;
+	int a[2], b[2];
+
+	cr_assert(mctx_s && mctx_c);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	sen->s.fd = a[0];
+	srv->s.fd = b[0];
+	cr_assert_eq(pthread_create(&ts, NULL, mitm_end_run, srv), 0);
+	cr_assert_eq(pthread_create(&tc, NULL, mitm_end_run, sen), 0);
+	if (terminate) {
+		to_sen = mitm_ssl(mctx_s, a[1]);
+		to_srv = mitm_ssl(mctx_c, b[1]);
+		cr_assert_eq(SSL_accept(to_sen), 1, "TLS with the sensor");
+		cr_assert_eq(SSL_connect(to_srv), 1, "TLS with the server");
+	}
+	for (int idle = 0; idle < 50;) {
+		struct pollfd p[2] = { { a[1], POLLIN, 0 },
+				       { b[1], POLLIN, 0 } };
+
+		if (atomic_load(&srv->done) && atomic_load(&sen->done) &&
+		    idle > 2)
+			break;
+		if (poll(p, 2, 100) <= 0) {
+			idle++;
+			continue;
+		}
+		if (p[0].revents &&
+		    !mitm_copy(to_sen, a[1], to_srv, b[1]))
+			break;
+		if (p[1].revents &&
+		    !mitm_copy(to_srv, b[1], to_sen, a[1])) {
+			srv_closed = true;
+			break;
+		}
+	}
+	shutdown(a[1], SHUT_RDWR);
+	shutdown(b[1], SHUT_RDWR);
+	pthread_join(ts, NULL);
+	pthread_join(tc, NULL);
+	SSL_free(to_sen);
+	SSL_free(to_srv);
+	close(a[1]);
+	close(b[1]);
+	vs_chan_ctx__free(mctx_s);
+	vs_chan_ctx__free(mctx_c);
+	rmdir_all(mdir);
+	return srv_closed;
+}
+
+Test(chan_hs, relayed_proof_refused_on_another_tls_session)
+{
+	char *dir = tmpdir();
+	struct vs_chan_opts so = server_opts(dir, "right"),
+			    co = sensor_opts("right");
+	struct mitm_end srv = { 0 }, sen = { 0 };
+	struct vs_chan_ctx_stats st;
+	struct vs_chan_frame f;
+
+	/* control: the relay passing the TLS bytes through (one session
+	 * end to end) changes nothing */
+	srv.s.ctx = vs_chan_ctx__new(&so);
+	sen.s.ctx = vs_chan_ctx__new(&co);
+	mitm_run(false, &srv, &sen);
+	cr_assert_eq(srv.s.rc, 0, "%s", srv.s.err);
+	cr_assert_eq(sen.s.rc, 0, "%s", sen.s.err);
+	cr_assert_str_eq(sen.s.peer.fingerprint,
+			 vs_chan_ctx__fingerprint(srv.s.ctx));
+	vs_chan_conn__free(srv.s.c);
+	vs_chan_conn__free(sen.s.c);
+	vs_chan_ctx__free(sen.s.ctx);
+
+	/* the relay terminating TLS: two sessions, two exporters */
+	memset(&sen, 0, sizeof(sen));
+	srv.s.c = NULL;
+	atomic_store(&srv.done, 0);
+	sen.s.ctx = vs_chan_ctx__new(&co);
+	cr_assert(mitm_run(true, &srv, &sen),
+		  "the server did not close the relayed connection");
+	cr_assert_eq(srv.s.rc, -EACCES, "%d %s", srv.s.rc, srv.s.err);
+	cr_assert_not_null(strstr(srv.s.err, "bad password (sensor 2"), "%s",
+			   srv.s.err);
+	/* the sensor's frames did reach the server: its HELLO was read */
+	cr_assert_str_eq(srv.s.peer.name, "probe-a");
+	/* the sensor accepted the relay's certificate (first use) and was
+	 * told by the server, through the relay, why */
+	cr_assert_str_neq(sen.s.peer.fingerprint,
+			  vs_chan_ctx__fingerprint(srv.s.ctx));
+	cr_assert_eq(sen.s.rc, -EACCES, "%d %s", sen.s.rc, sen.s.err);
+	cr_assert_not_null(strstr(sen.s.err, "bad password"), "%s",
+			   sen.s.err);
+	/* the connection is dead: not open, nothing more taken from it */
+	cr_assert_not(vs_chan_conn__ready(srv.s.c));
+	cr_assert_eq(vs_chan_conn__recv(srv.s.c, &f), -EACCES);
+	vs_chan_ctx__stats(srv.s.ctx, &st);
+	cr_assert_eq(st.hs_ok, 1, "only the control run");
+	cr_assert_eq(st.hs_bad_password, 1);
+	vs_chan_conn__free(srv.s.c);
+	vs_chan_conn__free(sen.s.c);
+	vs_chan_ctx__free(sen.s.ctx);
+	vs_chan_ctx__free(srv.s.ctx);
+	rmdir_all(dir);
 }

@@ -53,12 +53,39 @@ static int check_relay(struct vs_conf *c, int n_inputs)
 	return VS_ROLE_RELAY;
 }
 
+/* interface on a server or relay: an all-in-one or VoIPmonitor central
+ * sniffer also captures its own interfaces, this one does not. Not an
+ * error: default configs often carry interface. */
+static void warn_capture(const struct vs_conf *c, const char *role)
+{
+	if (c->interface[0])
+		vs_warn("server_bind is set: %s captures nothing; interface = "
+			"%s is ignored (to capture on this host, run a second "
+			"instance as a sensor with its own config, id_sensor "
+			"and spooldir)", role, c->interface);
+}
+
 static int check_server(struct vs_conf *c, int n_inputs)
 {
 	uint16_t p = c->chan.bind_port;
 
-	if (c->chan.n_dest)
+	if (c->chan.n_dest) {
+		warn_capture(c, "a relay");
 		return check_relay(c, n_inputs);
+	}
+	/* A sensor's mode without its destination: a sensor config that got
+	 * server_bind, or a server that got a sensor's key. Either way the
+	 * packets the admin means to mirror would go nowhere. */
+	if (c->chan.packetbuffer_sender) {
+		vs_err("server_bind and packetbuffer_sender = yes are both "
+		       "set: packetbuffer_sender is a sensor's key (send the "
+		       "packets to server_destination), a central server "
+		       "receives them; remove packetbuffer_sender here, or "
+		       "server_bind on a sensor (server_bind with "
+		       "server_destination is a relay)");
+		return -EINVAL;
+	}
+	warn_capture(c, "a central server");
 	if (n_inputs) {
 		vs_err("server_bind is set: a central server does not read "
 		       "capture files (-r); remove server_bind to analyse them "
