@@ -26,6 +26,12 @@ struct pkt {
 	struct vs_media_key src, dst; /* addresses and L4 ports */
 	__u32 frag_id;		      /* IP id when frag != FRAG_NONE */
 	__u8 proto;		      /* L4 protocol */
+	__u8 frag_proto;	      /* what the frag map is keyed on: the
+				       * IPv4 protocol, or the next header
+				       * an IPv6 fragment header names (the
+				       * same in every fragment; a first
+				       * fragment's L4 may come after more
+				       * extension headers) */
 	__u8 frag;		      /* enum frag_kind */
 	__u8 l4_first;		      /* byte 0 of the UDP payload (RTP: V/P/X/CC) */
 	__u8 l4_second;		      /* byte 1 (RTP: M/PT, RTCP: packet type) */
@@ -105,6 +111,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 		p->frag = FRAG_FIRST;
 	p->frag_id = ip->id;
 	p->proto = ip->protocol;
+	p->frag_proto = ip->protocol;
 	return ip->protocol;
 }
 
@@ -149,7 +156,13 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 			else if (bpf_ntohs(fh->frag_off) & 1)
 				p->frag = FRAG_FIRST;
 			nh = fh->nexthdr;
+			p->frag_proto = nh;
 			c->pos = fh + 1;
+			/* A later fragment holds payload only, even when
+			 * the header names an extension header (RFC 8200:
+			 * destination options in the fragmentable part). */
+			if (p->frag == FRAG_LATER)
+				break;
 			continue;
 		}
 		if (c->pos + 2 > c->end)

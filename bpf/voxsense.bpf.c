@@ -73,7 +73,7 @@ static __always_inline void frag_key(struct vs_frag_key *k,
 	__builtin_memcpy(k->src, p->src.addr, 16);
 	__builtin_memcpy(k->dst, p->dst.addr, 16);
 	k->id = p->frag_id;
-	k->proto = p->proto;
+	k->proto = p->frag_proto;
 	k->pad[0] = 0;
 	k->pad[1] = 0;
 	k->pad[2] = 0;
