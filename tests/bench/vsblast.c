@@ -10,13 +10,18 @@
  * BYE transactions), media (everything but SIP) or bye, so that the bench
  * can set up every call before its RTP flows and end them after.
  *
+ * --all-kinds adds ICMP echo requests and ARP requests (one in ten noise
+ * frames each) for the tests that count verdicts per kind.
+ *
  * Usage: vsblast -i IFACE [-p PPS] [-x NOISE] [-c MAX] [--part P]
- *                [--noise-only] [--sipport N] [--seed N] FILE.pcap
+ *                [--noise-only] [--all-kinds] [--sipport N] [--seed N]
+ *                FILE.pcap
  * -c stops after MAX frames (VoIP and noise slots both count).
- * Prints one line: voip N noise N seconds S pps R errors N cpu_ns N, the
- * last being this thread's CPU time while sending (from schedstat, exact),
- * which includes the receive softirq work the kernel runs on its way out
- * of each send. */
+ * Prints one line: voip N noise N seconds S pps R errors N cpu_ns N
+ * not_ip N; cpu_ns is this thread's CPU time while sending (from
+ * schedstat, exact), which includes the receive softirq work the kernel
+ * runs on its way out of each send; not_ip the noise frames that are
+ * neither IPv4 nor IPv6 (ARP). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -48,7 +53,7 @@ struct frames {
 struct opts {
 	const char *ifname, *file;
 	double pps;
-	int noise, noise_only;
+	int noise, noise_only, all_kinds;
 	uint64_t max;
 	enum part part;
 	uint16_t sipport;
@@ -210,16 +215,73 @@ static void put16(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)v;
 }
 
+static const uint8_t noise_mac[12] = { 2, 0, 0xb, 0, 0, 2,
+				       2, 0, 0xb, 0, 0, 1 };
+
+/* An ARP request for a random 172.16/16 address. */
+static uint32_t arp_frame(uint8_t *b, uint64_t *s)
+{
+	static const uint8_t head[8] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+
+	memset(b, 0, 60);
+	memset(b, 0xff, 6);
+	memcpy(b + 6, noise_mac + 6, 6);
+	put16(b + 12, 0x0806);
+	memcpy(b + 14, head, 8);
+	memcpy(b + 22, noise_mac + 6, 6);
+	b[28] = 192, b[29] = 168, b[30] = (uint8_t)rnd(s), b[31] = (uint8_t)rnd(s);
+	b[38] = 172, b[39] = 16, b[40] = (uint8_t)rnd(s), b[41] = (uint8_t)rnd(s);
+	return 60;
+}
+
+/* The IPv4 header of a noise frame (random 192.168/16 to 172.16/16). */
+static void ip_head(uint8_t *b, uint64_t *s, uint8_t proto, uint32_t l4len)
+{
+	memcpy(b, noise_mac, 12);
+	put16(b + 12, 0x0800);
+	b[14] = 0x45;
+	put16(b + 16, 20 + l4len);
+	put16(b + 18, (uint32_t)rnd(s));
+	b[22] = 64;
+	b[23] = proto;
+	b[26] = 192, b[27] = 168, b[28] = (uint8_t)rnd(s), b[29] = (uint8_t)rnd(s);
+	b[30] = 172, b[31] = 16, b[32] = (uint8_t)rnd(s), b[33] = (uint8_t)rnd(s);
+	put16(b + 24, ip_csum(b + 14));
+}
+
+/* An ICMP echo request with the 56 bytes of ping's default payload. */
+static uint32_t icmp_frame(uint8_t *b, uint64_t *s)
+{
+	uint32_t sum = 0;
+
+	memset(b, 0, 14 + 20 + 64);
+	ip_head(b, s, 1, 64);
+	b[34] = 8;
+	put16(b + 38, (uint32_t)rnd(s));
+	put16(b + 40, (uint32_t)rnd(s));
+	for (int i = 42; i < 98; i++)
+		b[i] = (uint8_t)i;
+	for (int i = 34; i < 98; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(b + 36, ~sum & 0xffff);
+	return 98;
+}
+
 /* One unrelated frame: 40% TCP ACKs, 20% full TCP segments, 25% UDP of
  * 100-300 bytes with random payload (a quarter of which looks like RTP
- * version 2 to a port filter), 15% DNS-sized UDP. Returns its length. */
-static uint32_t noise_frame(uint8_t *b, uint64_t *s)
+ * version 2 to a port filter; never to or from sipport), 15% DNS-sized
+ * UDP. With all_kinds one in ten is an ICMP echo, one in ten ARP instead.
+ * Returns its length. */
+static uint32_t noise_frame(uint8_t *b, uint64_t *s, const struct opts *o)
 {
-	static const uint8_t mac[12] = { 2, 0, 0xb, 0, 0, 2, 2, 0, 0xb, 0, 0, 1 };
 	uint32_t r = (uint32_t)(rnd(s) % 100), pay, l4len, len;
 	int tcp = r < 60;
 	uint16_t sp, dp;
 
+	if (o->all_kinds && r % 10 < 2)
+		return r % 10 ? arp_frame(b, s) : icmp_frame(b, s);
 	if (r < 40)
 		pay = 0;
 	else if (r < 60)
@@ -230,19 +292,12 @@ static uint32_t noise_frame(uint8_t *b, uint64_t *s)
 		pay = 40;
 	sp = (uint16_t)(20000 + rnd(s) % 40000);
 	dp = tcp ? (r & 1 ? 443 : 80) : (r < 85 ? (uint16_t)(1024 + rnd(s) % 60000) : 53);
+	if (dp == o->sipport)
+		dp++;
 	l4len = (tcp ? 20 : 8) + pay;
 	len = 14 + 20 + l4len;
 	memset(b, 0, len);
-	memcpy(b, mac, 12);
-	put16(b + 12, 0x0800);
-	b[14] = 0x45;
-	put16(b + 16, 20 + l4len);
-	put16(b + 18, (uint32_t)rnd(s));
-	b[22] = 64;
-	b[23] = tcp ? 6 : 17;
-	b[26] = 192, b[27] = 168, b[28] = (uint8_t)rnd(s), b[29] = (uint8_t)rnd(s);
-	b[30] = 172, b[31] = 16, b[32] = (uint8_t)rnd(s), b[33] = (uint8_t)rnd(s);
-	put16(b + 24, ip_csum(b + 14));
+	ip_head(b, s, tcp ? 6 : 17, l4len);
 	put16(b + 34, sp);
 	put16(b + 36, dp);
 	if (tcp) {
@@ -260,13 +315,13 @@ static uint32_t noise_frame(uint8_t *b, uint64_t *s)
 	return len < 60 ? 60 : len;
 }
 
-static int noise_pool(struct frames *f, uint64_t seed)
+static int noise_pool(struct frames *f, const struct opts *o)
 {
 	uint8_t b[NOISE_MAX];
-	uint64_t s = seed ? seed : 1;
+	uint64_t s = o->seed ? o->seed : 1;
 
 	for (int i = 0; i < NOISE_POOL; i++)
-		if (frames_add(f, b, noise_frame(b, &s)))
+		if (frames_add(f, b, noise_frame(b, &s, o)))
 			return -ENOMEM;
 	return 0;
 }
@@ -368,11 +423,20 @@ static void queue(struct sender *s, const struct frames *f, size_t i)
 		flush(s);
 }
 
+/* Frame i of f is IPv4 or IPv6 (noise frames carry no VLAN tag). */
+static int is_ip(const struct frames *f, size_t i)
+{
+	const uint8_t *d = f->buf + f->off[i];
+	uint16_t et = (uint16_t)(d[12] << 8 | d[13]);
+
+	return et == 0x0800 || et == 0x86dd;
+}
+
 static int blast(const struct opts *o, const struct frames *voip,
 		 const struct frames *noise)
 {
 	struct sender s = { .fd = open_sock(o->ifname) };
-	uint64_t t0, slot = 0, nv = 0, nn = 0, dt, cpu;
+	uint64_t t0, slot = 0, nv = 0, nn = 0, not_ip = 0, dt, cpu;
 	size_t k = 0;
 
 	if (s.fd < 0) {
@@ -387,9 +451,14 @@ static int blast(const struct opts *o, const struct frames *voip,
 				pace(t0, o->pps, slot);
 			if (j < 0 && o->noise_only)
 				continue;
-			queue(&s, j < 0 ? voip : noise,
-			      j < 0 ? i : k++ % noise->n);
-			*(j < 0 ? &nv : &nn) += 1;
+			if (j < 0) {
+				queue(&s, voip, i);
+				nv++;
+				continue;
+			}
+			not_ip += !is_ip(noise, k % noise->n);
+			queue(&s, noise, k++ % noise->n);
+			nn++;
 		}
 	}
 	flush(&s);
@@ -397,17 +466,19 @@ static int blast(const struct opts *o, const struct frames *voip,
 	cpu = thread_cpu_ns() - cpu;
 	close(s.fd);
 	printf("voip %llu noise %llu seconds %.3f pps %.0f errors %llu "
-	       "cpu_ns %llu\n", (unsigned long long)nv, (unsigned long long)nn,
-	       (double)dt / 1e9, (double)(nv + nn) * 1e9 / (double)(dt ? dt : 1),
-	       (unsigned long long)s.errors, (unsigned long long)cpu);
+	       "cpu_ns %llu not_ip %llu\n", (unsigned long long)nv,
+	       (unsigned long long)nn, (double)dt / 1e9,
+	       (double)(nv + nn) * 1e9 / (double)(dt ? dt : 1),
+	       (unsigned long long)s.errors, (unsigned long long)cpu,
+	       (unsigned long long)not_ip);
 	return 0;
 }
 
 static void usage(void)
 {
 	fputs("usage: vsblast -i IFACE [-p PPS] [-x NOISE] [-c MAX] [--part "
-	      "all|setup|media|bye] [--noise-only] [--sipport N] [--seed N] "
-	      "FILE.pcap\n", stderr);
+	      "all|setup|media|bye] [--noise-only] [--all-kinds] [--sipport N] "
+	      "[--seed N] FILE.pcap\n", stderr);
 	exit(2);
 }
 
@@ -427,6 +498,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 		{ "part", required_argument, NULL, 'P' },
 		{ "noise-only", no_argument, NULL, 'N' },
+		{ "all-kinds", no_argument, NULL, 'K' },
 		{ "sipport", required_argument, NULL, 'S' },
 		{ "seed", required_argument, NULL, 's' },
 		{ 0 }
@@ -441,6 +513,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'c': o->max = strtoull(optarg, NULL, 0); break;
 		case 'P': o->part = parse_part(optarg); break;
 		case 'N': o->noise_only = 1; break;
+		case 'K': o->all_kinds = 1; break;
 		case 'S': o->sipport = (uint16_t)atoi(optarg); break;
 		case 's': o->seed = strtoull(optarg, NULL, 0); break;
 		default: usage();
@@ -458,7 +531,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	parse(argc, argv, &o);
-	if (load(&o, &voip) || (o.noise && noise_pool(&noise, o.seed))) {
+	if (load(&o, &voip) || (o.noise && noise_pool(&noise, &o))) {
 		fputs("vsblast: cannot load frames\n", stderr);
 		return 1;
 	}

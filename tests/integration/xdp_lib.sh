@@ -12,6 +12,11 @@
 # sensor_stop, send PCAP [tcpreplay args], send2 (on the second pair),
 # kcount DIR NAME (from the last --stats), conf_base, need_kernel_capture,
 # promisc_of DEV, pad_frames IN OUT LEN.
+#
+# xdp_setup probes what kernel capture needs with the kernel's own tools
+# before any sensor runs (xdp_probe). A test skips only when the kernel
+# lacks one of those; when it has them all and the sensor still falls back
+# to libpcap, need_kernel_capture fails with the sensor's own lines.
 if [ -z "${VXS_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "   skip: needs root (network namespaces, BPF)"; exit 77; }
 	command -v unshare >/dev/null || { echo "   skip: unshare absent"; exit 77; }
@@ -25,12 +30,15 @@ VXS_P=vxs$$p # sender end (in $VXS_NS)
 VXS_S2=vxs$$t # second pair (xdp_add_pair)
 VXS_P2=vxs$$q
 SENSOR_PID=
+VXS_PIDS= # helper processes of a test (listeners), ended in the trap
 
 xdp_teardown() {
-	if [ -n "$SENSOR_PID" ] && kill -0 "$SENSOR_PID" 2>/dev/null; then
-		kill -TERM "$SENSOR_PID" 2>/dev/null
-		wait "$SENSOR_PID" 2>/dev/null
-	fi
+	local p
+	for p in $SENSOR_PID $VXS_PIDS; do
+		kill -0 "$p" 2>/dev/null || continue
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	ip link del "$VXS_S" 2>/dev/null
 	ip link del "$VXS_S2" 2>/dev/null
 	ip netns del "$VXS_NS" 2>/dev/null
@@ -56,9 +64,49 @@ xdp_setup() {
 	ip link add "$VXS_S" type veth peer name "$VXS_P" ||
 		skip "kernel has no veth"
 	ip link set "$VXS_P" netns "$VXS_NS"
+	# No IPv6 autoconfiguration chatter (router solicitations, MLD) from
+	# the sender: the sensor's receive counters see only what tests send.
+	ip netns exec "$VXS_NS" sysctl -qw net.ipv6.conf."$VXS_P".disable_ipv6=1 2>/dev/null
 	ip link set "$VXS_S" up
 	ip -n "$VXS_NS" link set "$VXS_P" up
 	ip -n "$VXS_NS" link set lo up
+	xdp_probe
+}
+
+# probe_note VAR WHAT CMD...: runs CMD; when it fails, appends "WHAT (its
+# last line of output)" to the list in VAR.
+probe_note() {
+	local var=$1 what=$2 out
+	shift 2
+	out=$("$@" 2>&1) && return 0
+	out=$(printf '%s' "$out" | tail -n1)
+	printf -v "$var" '%s%s%s' "${!var}" "${!var:+; }" "$what${out:+ ($out)}"
+}
+
+# Kernel features, probed once on $VXS_S before the sensor attaches
+# anything: VXS_KMISS lists what copy mode needs and the kernel lacks,
+# VXS_KMISS_XSK what afxdp needs besides. Empty: all there.
+xdp_probe() {
+	local pin=/sys/fs/bpf/vxs_probe o=$TMP/probe_pass.o
+	VXS_KMISS='' VXS_KMISS_XSK=''
+	command -v "${CLANG:-clang}" >/dev/null || skip "clang not installed (probe program)"
+	"${CLANG:-clang}" -O2 -target bpf -I"/usr/include/$(gcc -dumpmachine)" \
+		-c "$top/tests/bench/xdp_pass.bpf.c" -o "$o" || fail "cannot build the probe program"
+	probe_note VXS_KMISS "kernel BTF /sys/kernel/btf/vmlinux" \
+		test -r /sys/kernel/btf/vmlinux
+	probe_note VXS_KMISS "BPF ring buffer maps" bpftool map create "$pin" \
+		type ringbuf key 0 value 0 entries 4096 name vxs_probe
+	rm -f "$pin"
+	probe_note VXS_KMISS "native XDP on veth" \
+		ip link set dev "$VXS_S" xdpdrv obj "$o" sec xdp
+	ip link set dev "$VXS_S" xdpdrv off 2>/dev/null
+	probe_note VXS_KMISS "TC clsact qdisc" tc qdisc add dev "$VXS_S" clsact
+	tc qdisc del dev "$VXS_S" clsact 2>/dev/null
+	probe_note VXS_KMISS_XSK "XSKMAP maps" bpftool map create "$pin" \
+		type xskmap key 4 value 4 entries 1 name vxs_probe
+	rm -f "$pin"
+	probe_note VXS_KMISS_XSK "AF_XDP sockets" python3 -c \
+		'import socket; socket.socket(44, socket.SOCK_RAW).close()'
 }
 
 # A second veth pair into the same sender namespace: $VXS_S2 / $VXS_P2.
@@ -121,6 +169,7 @@ conf_base() { # extra lines on stdin are appended
 sensor_start() {
 	local conf=$1
 	shift
+	VXS_CONF=$conf
 	: >"$TMP/sensor.log"
 	${VXS_WRAP:-} "$VS_BIN" -c "$conf" --stats --cdr-json "$TMP/live.json" "$@" \
 		2>"$TMP/sensor.log" &
@@ -134,12 +183,24 @@ sensor_start() {
 	fail "sensor did not start"
 }
 
-# The sensor's own word that BPF is unusable here is a skip, not a failure.
+# After sensor_start: the sensor must be capturing in the kernel mode its
+# conf asked for. Its fallback to libpcap is a skip when xdp_probe found
+# the kernel lacking, else a failure with the sensor's own lines.
 need_kernel_capture() {
-	local why
-	why=$(grep -m1 "falling back to libpcap" "$TMP/sensor.log") || return 0
+	local why mode miss=$VXS_KMISS
+	mode=$(awk -F' *= *' '$1 == "capture_mode" { m = $2 } END { print m ? m : "copy" }' \
+		"$VXS_CONF")
+	why=$(grep -m1 "falling back to libpcap" "$TMP/sensor.log") || {
+		grep -q "live capture on .* in $mode mode" "$TMP/sensor.log" && return 0
+		cat "$TMP/sensor.log" >&2
+		fail "sensor not capturing in $mode mode"
+	}
+	[ "$mode" = afxdp ] && miss+=${VXS_KMISS_XSK:+${miss:+; }$VXS_KMISS_XSK}
 	sensor_stop
-	skip "kernel capture unavailable: $why"
+	[ -n "$miss" ] && skip "kernel capture unavailable: the kernel lacks $miss" \
+		"(sensor: ${why#voxsense: })"
+	grep -E "^voxsense: (error|warn)" "$TMP/sensor.log" >&2
+	fail "the kernel has what $mode mode needs (probed), yet the sensor fell back: ${why#voxsense: }"
 }
 
 sensor_stop() {
