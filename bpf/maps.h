@@ -31,6 +31,21 @@ struct {
 	__type(value, struct vs_port_bits);
 } tun_ports SEC(".maps");
 
+/* Tunnel carriers that are IP protocols (GRE 47, IPIP 4, IPv6 in IP 41,
+ * ...): bit p of byte p / 8 set for protocol p. Passed whole like the UDP
+ * carriers; filled by the tunnels issue, empty today. One cache line,
+ * read only for IP frames that are neither UDP nor TCP. */
+struct vs_proto_bits {
+	__u8 b[256 / 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vs_proto_bits);
+} tun_protos SEC(".maps");
+
 /* Ports of the live media endpoints: bit p is set while at least one
  * endpoint in `media` has port p. Checked before the hash lookups, so UDP
  * to or from any other port is turned away with two bit tests instead of

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* voxsense capture programs. Every frame is parsed once and classified:
  * SIP (sipport), RTP/RTCP of a live call (media map), fragments of passed
- * datagrams (frags map), tunnel carriers (tun_ports). What passes is copied
+ * datagrams (frags map), tunnel carriers (tun_ports, tun_protos). What passes is copied
  * to this CPU's ring buffer (copy mode: XDP on receive, TC on egress; the
  * frame goes on untouched) or redirected to the RX queue's AF_XDP socket
  * (afxdp mode: the rest is dropped). Every frame ends in one verdict,
@@ -148,6 +148,17 @@ static __always_inline int is_pass(int v)
 	       v == VS_KCNT_tunnel;
 }
 
+/* An IP protocol other than UDP and TCP: a tunnel carrier or nothing. */
+static __always_inline int classify_proto(const struct pkt *p)
+{
+	__u32 zero = 0;
+	struct vs_proto_bits *pb = bpf_map_lookup_elem(&tun_protos, &zero);
+
+	if (pb && (pb->b[(p->proto >> 3) & 31] >> (p->proto & 7)) & 1)
+		return VS_KCNT_tunnel;
+	return VS_KCNT_not_voip;
+}
+
 /* A later fragment (no L4 header): the verdict of its first. */
 static __always_inline int frag_later(const struct pkt *p)
 {
@@ -199,7 +210,7 @@ static __always_inline int classify(void *data, void *data_end, __u32 *hint)
 		l4 = parse_l4(&c, &p);
 		if (l4 < 0)
 			return VS_KCNT_malformed;
-		v = l4 ? VS_KCNT_not_voip : classify_l4(&p, hint);
+		v = l4 ? classify_proto(&p) : classify_l4(&p, hint);
 	}
 	if (is_pass(v) && !ip_allowed(&p))
 		v = VS_KCNT_ip_filtered;

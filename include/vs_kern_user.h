@@ -158,7 +158,7 @@ struct vs_kcfg {
 	X(rtcp)		   /* passed: endpoint in media, RTCP type */          \
 	X(fragment)	   /* passed: later fragment of a passed datagram */   \
 	X(frag_unknown)	   /* passed: later fragment seen before its first */  \
-	X(tunnel)	   /* passed: UDP port in tun_ports */                 \
+	X(tunnel)	   /* passed: tun_ports UDP port or tun_protos proto */\
 	X(ip_filtered)	   /* VoIP, refused by interface_ip_filter */          \
 	X(not_voip)	   /* IP, but nothing of the above */                  \
 	X(not_ip)	   /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */         \

@@ -840,6 +840,38 @@ Test(xdp_prog, record_sizes)
 	vs_ring_set__free(rs);
 }
 
+/* Tunnel carriers: an IP protocol in tun_protos (GRE here) or a UDP port
+ * in tun_ports is passed as `tunnel` and queued; cleared, it is not. */
+Test(xdp_prog, tunnel_hooks)
+{
+	struct frame f;
+	struct last_rec r;
+
+	need_bpf();
+	eth(&f, 0, 0x0800);
+	ip4(&f, 47, 0x0a000002, 0, 0, 0, 1, 0);
+	put(&f, (uint8_t[8]){ 0, 0, 0x08, 0 }, 8); /* GRE, IPv4 inside */
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	cr_assert_eq(vs_xdp__tun_proto(x, 47, 1), 0);
+	drain_rings(&r);
+	cr_expect_eq(verdict(&f), VS_KCNT_tunnel);
+	drain_rings(&r);
+	cr_expect_eq(r.n, 1, "the carrier is queued whole");
+	cr_expect_eq(r.caplen, f.n);
+	cr_assert_eq(vs_xdp__tun_proto(x, 47, 0), 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 4789, 0, 1, 1); /* VXLAN */
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	cr_assert_eq(vs_xdp__tun_port(x, 4789, 1), 0);
+	cr_expect_eq(x->port_sum->tun, 1ull << (4789 / 1024));
+	cr_expect_eq(verdict(&f), VS_KCNT_tunnel);
+	cr_assert_eq(vs_xdp__tun_port(x, 4789, 0), 0);
+	cr_expect_eq(x->port_sum->tun, 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+}
+
 /* What the look-ahead stages were shown and what was delivered, in
  * order, as the records' hints. */
 struct ahead_log {

@@ -55,6 +55,13 @@ const char *vs_xdp__if_mode(const struct vs_xdp *x, int ifindex, char *buf,
  * vs_media_fn of the call table. Failures are counted, not fatal. */
 void vs_xdp__media(void *x, const struct vs_endpoint *ep, int add);
 
+/* Tunnel carriers the kernel passes whole for userspace to decapsulate:
+ * a UDP port (both directions) or an IP protocol (GRE 47, IPIP 4, ...),
+ * on = 1 to pass, 0 to stop. Hooks for the tunnels work: nothing sets
+ * them from the config yet. 0 or -errno. */
+int vs_xdp__tun_port(struct vs_xdp *x, uint16_t port, int on);
+int vs_xdp__tun_proto(struct vs_xdp *x, uint8_t proto, int on);
+
 /* Sums one direction's per-CPU counters. 0 or -errno. */
 int vs_xdp__counters(const struct vs_xdp *x, enum vs_kdir dir,
 		     struct vs_kcounters *out);

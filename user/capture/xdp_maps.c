@@ -51,6 +51,55 @@ static int fill_ports(struct vs_xdp *x, const struct vs_conf *c)
 	return 0;
 }
 
+static void bit_set(uint8_t *bits, unsigned n, int on)
+{
+	if (on)
+		bits[n >> 3] |= (uint8_t)(1u << (n & 7));
+	else
+		bits[n >> 3] &= (uint8_t)~(1u << (n & 7));
+}
+
+int vs_xdp__tun_port(struct vs_xdp *x, uint16_t port, int on)
+{
+	int fd = bpf_map__fd(x->skel->maps.tun_ports);
+	static const __u32 zero;
+	uint8_t *bits = malloc(PORT_BITS_BYTES);
+	int err = 0;
+
+	if (!bits)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, bits)) {
+		err = -errno;
+		goto out;
+	}
+	bit_set(bits, port, on);
+	if (bpf_map_update_elem(fd, &zero, bits, 0)) {
+		err = -errno;
+		goto out;
+	}
+	/* The program reads the summary before the bitmap: recomputed
+	 * whole, it is right for every range once this store lands. */
+	__atomic_store_n(&x->port_sum->tun, port_summary(bits),
+			 __ATOMIC_RELEASE);
+out:
+	free(bits);
+	return err;
+}
+
+int vs_xdp__tun_proto(struct vs_xdp *x, uint8_t proto, int on)
+{
+	int fd = bpf_map__fd(x->skel->maps.tun_protos);
+	static const __u32 zero;
+	uint8_t bits[256 / 8];
+
+	if (bpf_map_lookup_elem(fd, &zero, bits))
+		return -errno;
+	bit_set(bits, proto, on);
+	if (bpf_map_update_elem(fd, &zero, bits, 0))
+		return -errno;
+	return 0;
+}
+
 static int fill_ipfilter(struct vs_xdp *x, const struct vs_conf *c)
 {
 	int fd = bpf_map__fd(x->skel->maps.ipfilter);
