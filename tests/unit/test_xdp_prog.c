@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <linux/pkt_cls.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -1172,4 +1173,27 @@ Test(live, interface_list)
 	cr_expect_eq(vs_live__interfaces("vs-no-such-if", ix, 4, &n), -ENODEV);
 	cr_expect_eq(vs_live__interfaces("", ix, 4, &n), -EINVAL);
 	cr_expect_eq(vs_live__interfaces("lo,lo,lo", ix, 2, &n), -EINVAL);
+}
+
+/* interface = any: every interface that is up, loopback excluded. In a
+ * private network namespace of this test's process, with a veth pair of
+ * which one end is up. */
+Test(live, interface_any)
+{
+	int ix[4], n = -1;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNET))
+		cr_skip_test("needs root for a private network namespace");
+	cr_expect_eq(vs_live__interfaces("any", ix, 4, &n), -ENODEV,
+		     "only lo, which does not count");
+	cr_assert_eq(system("ip link add vxsany0 type veth peer name vxsany1 &&"
+			    " ip link set vxsany0 up"), 0);
+	cr_expect_eq(vs_live__interfaces("any", ix, 4, &n), 0);
+	cr_expect_eq(n, 1, "the peer is down");
+	cr_expect_eq(ix[0], (int)if_nametoindex("vxsany0"));
+	cr_assert_eq(system("ip link set vxsany1 up"), 0);
+	cr_expect_eq(vs_live__interfaces("any", ix, 4, &n), 0);
+	cr_expect_eq(n, 2);
+	cr_expect_eq(vs_live__interfaces("any", ix, 1, &n), -E2BIG);
+	/* the namespace, and the pair in it, go with this process */
 }
