@@ -15,7 +15,7 @@ gcc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
 	"$top/tests/bench/vsblast.c" -lpcap -o "$TMP/vsblast" || fail "cannot build vsblast"
 "$VSGEN" -o "$TMP/calls.pcap" -n 2 -d 10 --rtcp --rate 2 >/dev/null || fail vsgen
 n_calls=$(tcpdump -r "$TMP/calls.pcap" 2>/dev/null | wc -l)
-conf_base </dev/null >"$TMP/vs.conf"
+echo "status_interval = 1" | conf_base >"$TMP/vs.conf"
 sensor_start "$TMP/vs.conf"
 need_kernel_capture
 
@@ -58,6 +58,22 @@ expect_count kernel.in.malformed = 0
 expect_count kernel.in.delivery_failed = 0
 expect_count kernel.out.delivered = 0
 expect_count capture.frames = "$voip"
+# status_interval = 1: a line a second while it ran, none with loss, and
+# their frame and kernel counts add up to at most the totals (the kernel's
+# count holds both directions: a few frames the sensor's host sent, ARP
+# replies, are seen on egress).
+grep "capture: last " "$TMP/sensor.log" >"$TMP/status.log" || true
+[ "$(wc -l <"$TMP/status.log")" -ge 2 ] ||
+	fail "expected a status line a second: $(cat "$TMP/status.log")"
+grep -q "LOST" "$TMP/sensor.log" && fail "a status line reports loss"
+grep -v "; lost 0\$" "$TMP/status.log" && fail "status line with loss"
+awk -v v="$voip" -v n=$((voip + noise)) '
+	{ for (i = 1; i < NF; i++) {
+		if ($(i + 1) == "frames") f += $i
+		if ($i == "saw") s += $(i + 1) } }
+	END { exit !(f > 0 && f <= v && s > 0 && s <= n + 50) }' "$TMP/status.log" ||
+	fail "status lines do not add up: $(cat "$TMP/status.log")"
+ok "$(wc -l <"$TMP/status.log") status lines, lost 0, counts within the totals"
 
 echo "-- the CDRs"
 "$VS_BIN" -r "$TMP/calls.pcap" --spooldir "$TMP/orig" -c /dev/null \

@@ -987,6 +987,7 @@ Test(conf, pb_and_capture_keys_parsed_printed_reloaded)
 				"mirror_destination_ip = 192.168.0.1\n"
 				"mirror_destination_port = 5030\n"
 				"snaplen = 1500\nringbuffer = 16\npromisc = no\n"
+				"status_interval = 10\n"
 				"cdr_spool_maxsize = 10\n");
 	struct loaded *again;
 	char *first, *second;
@@ -1004,6 +1005,7 @@ Test(conf, pb_and_capture_keys_parsed_printed_reloaded)
 	cr_expect_eq(l->c.cap.snaplen, 1500);
 	cr_expect_eq(l->c.cap.ringbuffer_mb, 16);
 	cr_expect_eq(l->c.cap.promisc, 0);
+	cr_expect_eq(l->c.cap.status_s, 10);
 	cr_expect_eq(l->c.chan.cdr_spool_mb, 10);
 	first = print_conf(&l->c);
 	again = load(first);
@@ -1028,6 +1030,7 @@ Test(conf, pb_and_capture_bad_values)
 		{ "snaplen = 10", "snaplen = 10: expected bytes captured per frame (64-4095)" },
 		{ "ringbuffer = 0", "ringbuffer = 0: expected megabytes per capture ring (1-1024)" },
 		{ "promisc = sometimes", "promisc = sometimes: expected yes or no" },
+		{ "status_interval = 1m", "status_interval = 1m: expected seconds between status lines (0-86400, 0 = none)" },
 		{ "cdr_spool_maxsize = 0", "cdr_spool_maxsize = 0: expected megabytes of unacknowledged CDRs kept on disk (1-1048576)" },
 	};
 	char text[512], msg[512];

@@ -40,5 +40,7 @@ int vs_afxdp__poll(struct vs_afxdp *a, int timeout_ms, vs_afxdp_fn fn,
 
 /* "afxdp.* N" lines: frames, ring drops, invalid descriptors. */
 void vs_afxdp__print_stats(const struct vs_afxdp *a, FILE *out);
+/* Frames the sockets lost (rx_dropped + rx_ring_full), all queues. */
+uint64_t vs_afxdp__lost(const struct vs_afxdp *a);
 
 #endif

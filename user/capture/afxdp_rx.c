@@ -5,6 +5,7 @@
  * eth1), then returns every chunk through the fill ring. */
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -141,21 +142,38 @@ int vs_afxdp__poll(struct vs_afxdp *a, int timeout_ms, vs_afxdp_fn fn,
 	return total;
 }
 
-void vs_afxdp__print_stats(const struct vs_afxdp *a, FILE *out)
+/* The kernel's counters of every socket, summed. */
+static void sock_stats(const struct vs_afxdp *a, struct xdp_statistics *sum)
 {
-	struct xdp_statistics s, sum = { 0 };
+	struct xdp_statistics s;
 	socklen_t len;
 
+	memset(sum, 0, sizeof(*sum));
 	for (int i = 0; i < a->n; i++) {
 		len = sizeof(s);
 		if (getsockopt(xsk_socket__fd(a->q[i].sock), SOL_XDP,
 			       XDP_STATISTICS, &s, &len))
 			continue;
-		sum.rx_dropped += s.rx_dropped;
-		sum.rx_invalid_descs += s.rx_invalid_descs;
-		sum.rx_ring_full += s.rx_ring_full;
-		sum.rx_fill_ring_empty_descs += s.rx_fill_ring_empty_descs;
+		sum->rx_dropped += s.rx_dropped;
+		sum->rx_invalid_descs += s.rx_invalid_descs;
+		sum->rx_ring_full += s.rx_ring_full;
+		sum->rx_fill_ring_empty_descs += s.rx_fill_ring_empty_descs;
 	}
+}
+
+uint64_t vs_afxdp__lost(const struct vs_afxdp *a)
+{
+	struct xdp_statistics sum;
+
+	sock_stats(a, &sum);
+	return sum.rx_dropped + sum.rx_ring_full;
+}
+
+void vs_afxdp__print_stats(const struct vs_afxdp *a, FILE *out)
+{
+	struct xdp_statistics sum;
+
+	sock_stats(a, &sum);
 	fprintf(out, "afxdp.sockets %d\n", a->n);
 	fprintf(out, "afxdp.frames %llu\n", (unsigned long long)a->frames);
 	fprintf(out, "afxdp.no_meta %llu\n", (unsigned long long)a->no_meta);

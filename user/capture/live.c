@@ -99,6 +99,7 @@ void vs_live__maybe_idle(struct vs_live *l)
 	if (now - l->last_idle_us < IDLE_US)
 		return;
 	l->last_idle_us = now;
+	vs_live__status(l, now);
 	now = vs_live__now_us(l);
 	if (l->o.idle)
 		l->o.idle(l->o.ctx, now);

@@ -40,6 +40,9 @@ struct vs_live {
 	int64_t mono_to_real_ns;   /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	uint64_t last_idle_us;
 	struct vs_live_stats st;
+	struct vs_live_snap {	   /* totals at the last status line */
+		uint64_t mono_us, frames, seen, delivered, lost;
+	} snap;
 };
 
 int vs_live__open_pcap(struct vs_live *l);
@@ -54,6 +57,9 @@ int vs_live__promisc_on(int ifindex);
 
 /* Wall clock in µs; refreshes mono_to_real_ns. */
 uint64_t vs_live__now_us(struct vs_live *l);
+/* Logs the status line (live_status.c) when status_interval seconds
+ * passed since the last one; mono_us is CLOCK_MONOTONIC. */
+void vs_live__status(struct vs_live *l, uint64_t mono_us);
 /* Calls the idle hook when 100 ms passed since the last call. */
 void vs_live__maybe_idle(struct vs_live *l);
 

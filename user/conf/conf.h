@@ -117,6 +117,9 @@ struct vs_conf {
 					 * or libpcap buffer (pcap) [4] */
 		int promisc;		/* promisc: on named interfaces in
 					 * afxdp and pcap mode [yes] */
+		uint32_t status_s;	/* status_interval: seconds between
+					 * live capture status lines [60],
+					 * 0 = none */
 		int given;
 	} cap;
 };

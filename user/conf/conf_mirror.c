@@ -69,6 +69,10 @@ static int cap_set(struct vs_conf_cap *cap, const char *k, const char *v,
 			       "megabytes per capture ring (1-1024)");
 	if (!strcasecmp(k, "promisc"))
 		return set_bool(&cap->promisc, v, e);
+	if (!strcasecmp(k, "status_interval"))
+		return set_u32(&cap->status_s, v, 0, 86400, e,
+			       "seconds between status lines (0-86400, "
+			       "0 = none)");
 	return -ENOENT;
 }
 
@@ -95,6 +99,7 @@ void vs_conf_pb_init(struct vs_conf *c)
 	c->cap.snaplen = 2048;
 	c->cap.ringbuffer_mb = 4;
 	c->cap.promisc = 1;
+	c->cap.status_s = 60;
 }
 
 /* Only the groups a key of was given, so a short config stays short. */
@@ -126,7 +131,8 @@ void vs_conf_pb_print(const struct vs_conf *c, FILE *out)
 			pb->mirror_bind_dlt,
 			pb->mirror_id_by_sender ? "yes" : "no");
 	if (c->cap.given)
-		fprintf(out, "snaplen = %u\nringbuffer = %u\npromisc = %s\n",
+		fprintf(out, "snaplen = %u\nringbuffer = %u\npromisc = %s\n"
+			     "status_interval = %u\n",
 			c->cap.snaplen, c->cap.ringbuffer_mb,
-			c->cap.promisc ? "yes" : "no");
+			c->cap.promisc ? "yes" : "no", c->cap.status_s);
 }
