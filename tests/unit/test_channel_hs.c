@@ -709,10 +709,10 @@ static ssize_t mitm_copy(SSL *from_ssl, int from, SSL *to_ssl, int to)
 	n = from_ssl ? SSL_read(from_ssl, buf, sizeof(buf)) :
 		       read(from, buf, sizeof(buf));
 	if (n <= 0)
-		return 0;
+		return 0; /* the source closed */
 	if (to_ssl ? SSL_write(to_ssl, buf, (int)n) != n :
 		     send(to, buf, (size_t)n, MSG_NOSIGNAL) != n)
-		return 0;
+		return -1; /* the destination did */
 	return n;
 }
 
@@ -727,7 +727,7 @@ static bool mitm_run(bool terminate, struct mitm_end *srv,
 	struct vs_chan_ctx *mctx_s = vs_chan_ctx__new(&mo),
 			   *mctx_c = vs_chan_ctx__new(&mc);
 	SSL *to_sen = NULL, *to_srv = NULL;
-	bool srv_closed = false;
+	bool srv_closed = false, sen_closed = false;
 	pthread_t ts, tc;
 	int a[2], b[2];
 
@@ -744,9 +744,13 @@ static bool mitm_run(bool terminate, struct mitm_end *srv,
 		cr_assert_eq(SSL_accept(to_sen), 1, "TLS with the sensor");
 		cr_assert_eq(SSL_connect(to_srv), 1, "TLS with the server");
 	}
+	/* Until the server closes: the sensor, told "bad password", may
+	 * close its end first, and under load the relay may see that
+	 * first; then only the server's side is watched. */
 	for (int idle = 0; idle < 50;) {
-		struct pollfd p[2] = { { a[1], POLLIN, 0 },
+		struct pollfd p[2] = { { sen_closed ? -1 : a[1], POLLIN, 0 },
 				       { b[1], POLLIN, 0 } };
+		ssize_t n;
 
 		if (atomic_load(&srv->done) && atomic_load(&sen->done) &&
 		    idle > 2)
@@ -755,14 +759,18 @@ static bool mitm_run(bool terminate, struct mitm_end *srv,
 			idle++;
 			continue;
 		}
-		if (p[0].revents &&
-		    !mitm_copy(to_sen, a[1], to_srv, b[1]))
-			break;
-		if (p[1].revents &&
-		    !mitm_copy(to_srv, b[1], to_sen, a[1])) {
-			srv_closed = true;
-			break;
+		if (p[1].revents) {
+			n = mitm_copy(to_srv, b[1], to_sen, a[1]);
+			if (n == 0) {
+				srv_closed = true;
+				break;
+			}
+			if (n < 0)
+				sen_closed = true;
 		}
+		if (p[0].revents &&
+		    mitm_copy(to_sen, a[1], to_srv, b[1]) <= 0)
+			sen_closed = true;
 	}
 	shutdown(a[1], SHUT_RDWR);
 	shutdown(b[1], SHUT_RDWR);
