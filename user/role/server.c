@@ -101,6 +101,8 @@ static void on_ready(struct vs_server *srv, struct srv_conn *sc)
 	snprintf(s->name, sizeof(s->name), "%s", p->name);
 	snprintf(s->version, sizeof(s->version), "%s", p->version);
 	snprintf(s->addr, sizeof(s->addr), "%s", p->addr);
+	snprintf(s->compress, sizeof(s->compress), "%s",
+		 vs_chan_compress__name(p->compress));
 	s->connected_since_us = s->last_seen_us = vs_srv__wall_us();
 	vs_info("server: sensor %u (%s, version %s) connected from %s; "
 		"committed up to sequence %llu", s->id, s->name, s->version,

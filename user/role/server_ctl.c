@@ -279,6 +279,10 @@ static cJSON *sensor_json(const struct srv_sensor *s)
 	cJSON_AddNumberToObject(o, "cdrs", (double)s->cdrs);
 	cJSON_AddNumberToObject(o, "duplicates", (double)s->dups);
 	cJSON_AddNumberToObject(o, "bytes", (double)s->bytes);
+	if (s->compress[0])
+		cJSON_AddStringToObject(o, "compress", s->compress);
+	else
+		cJSON_AddNullToObject(o, "compress");
 	cJSON_AddNumberToObject(o, "packets", (double)s->m.frames);
 	cJSON_AddNumberToObject(o, "committed_seq", (double)s->hwm);
 	return o;
@@ -309,8 +313,9 @@ static cJSON *server_json(struct vs_server *srv)
 				srv->db_down ? "unavailable" : "ok");
 	cJSON_AddNumberToObject(o, "cdrs", (double)srv->cdrs);
 	cJSON_AddNumberToObject(o, "duplicates", (double)srv->dups);
+	/* the writers count them: their stores look the Call-IDs up */
 	cJSON_AddNumberToObject(o, "skipped_callid_known",
-				(double)srv->skipped);
+				(double)(srv->skipped + ws.skipped));
 	cJSON_AddNumberToObject(o, "unreadable", (double)srv->bad);
 	cJSON_AddNumberToObject(o, "commits", (double)srv->commits);
 	cJSON_AddNumberToObject(o, "cdrs_committed",

@@ -58,6 +58,7 @@ struct srv_sensor {
 	int mirror;		/* its connection sends PACKETS */
 	struct srv_mirror_sensor m;
 	char mode[8];		/* sensors row: "" (local) or "relay" */
+	char compress[8];	/* what its connection sends with */
 	/* Behind a relay (relay_srv.c): the relay's connection, the highest
 	 * ack sent on it, its last frame (mono ms), refusals (id clash). */
 	struct srv_conn *relay;

@@ -124,13 +124,13 @@ static void finish(struct vs_server *srv)
 	vs_srv__mirror_finish(srv);
 	vs_srv__writers_total(srv, &ws);
 	ms = ws.db;
-	srv->skipped += ws.skipped;
-	vs_info("server: %llu CDRs stored, %llu duplicates dropped, %llu "
+	vs_info("server: %llu CDRs received, %llu duplicates dropped, %llu "
 		"skipped (Call-ID known), %llu unreadable, %llu "
 		"commits; database: %llu rows committed in %llu batches (%llu "
 		"re-sent), %llu reconnects", (unsigned long long)srv->cdrs,
 		(unsigned long long)srv->dups,
-		(unsigned long long)srv->skipped, (unsigned long long)srv->bad,
+		(unsigned long long)(srv->skipped + ws.skipped),
+		(unsigned long long)srv->bad,
 		(unsigned long long)srv->commits,
 		(unsigned long long)ms.committed,
 		(unsigned long long)ms.batches, (unsigned long long)ms.resent,
