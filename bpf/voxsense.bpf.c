@@ -433,9 +433,45 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	return act;
 }
 
+/* A TSO/GSO super-packet of SIP (or a fragment) copied whole, up to
+ * VS_GSO_MAX bytes, into a record of its own size class: the stack hands
+ * TC one skb of up to 64 KiB for a large write (an INVITE with a big SDP
+ * over TCP), which snaplen would cut. The reader wakes at once, as for
+ * any SIP. 1 or -1. */
+static __always_inline int deliver_gso(struct __sk_buff *skb, int v,
+				       __u32 hint)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), len = skb->len;
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+	struct vs_ring_hdr h = {
+		.ifindex = skb->ifindex,
+		.origlen = len,
+		.caplen = len < VS_GSO_MAX ? len : VS_GSO_MAX,
+		.dir = VS_DIR_OUT,
+		.reason = v,
+		.hint = hint,
+	};
+
+	if (!rb || !h.caplen)
+		return -1;
+	h.ts_ns = bpf_ktime_get_ns();
+	/* Size classes here too: a 3 KB INVITE must not take 64 KiB of a
+	 * ring that holds 4 MiB. */
+	if (h.caplen <= REC_SZ(8192))
+		return ring_rec(rb, &h, skb, 1, 8192, BPF_RB_FORCE_WAKEUP);
+	if (h.caplen <= REC_SZ(16384))
+		return ring_rec(rb, &h, skb, 1, 16384, BPF_RB_FORCE_WAKEUP);
+	return ring_rec(rb, &h, skb, 1, sizeof(h) + VS_GSO_MAX,
+			BPF_RB_FORCE_WAKEUP);
+}
+
+/* gso_segs is read only for SIP and fragments: RTP pays the verdict
+ * tests alone (a few compares in registers), no helper or map lookup. */
 static __always_inline int deliver_tc(struct __sk_buff *skb, int v,
 				      __u32 hint)
 {
+	if (wakes_now(v) && skb->gso_segs > 1)
+		return deliver_gso(skb, v, hint);
 	return deliver(skb, 1, skb->len, skb->ifindex, v, hint, VS_DIR_OUT);
 }
 

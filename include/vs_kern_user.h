@@ -18,6 +18,11 @@
 #define VS_SNAP_MAX 4096
 #define VS_SNAP_DEFAULT 2048
 
+/* TC egress: a TSO/GSO super-packet (gso_segs > 1) whose verdict is SIP
+ * or a fragment is copied whole, snaplen aside, up to this many bytes (the
+ * most caplen holds; an IPv4 super-packet is at most 65535 + 14). */
+#define VS_GSO_MAX 65535
+
 /* Ring buffer bytes per CPU (a power of two, multiple of the page size):
  * the default of the `ringbuffer` key (MB), and the size of the template
  * the outer `rings` map is declared with. */
