@@ -235,6 +235,11 @@ want=$(above "$ACKED_2" "$TMP/all.rec")
 dups=$(grep -o "[0-9]* duplicates dropped" "$TMP/srv.log" | awk '{ s += $1 } END { print s + 0 }')
 unacked=$(($(above "$ACKED_1" "$TMP/kill1.rec") + $(above "$ACKED_2" "$TMP/kill2.rec")))
 [ "$dups" -le "$unacked" ] || fail "server dropped $dups duplicates; only $unacked CDRs were unacknowledged at the kills"
+# ... and said so when it connected.
+if [ "$(above "$ACKED_2" "$TMP/kill2.rec")" -gt 0 ]; then
+	grep -q "uplink: [0-9]* CDRs wait in the spool (sequences $((ACKED_2 + 1))\.\." "$TMP/sen3.log" ||
+		{ grep "uplink" "$TMP/sen3.log" >&2; fail "instance 3 did not log the CDRs it sends first"; }
+fi
 ok "instance 3 replayed the $(above "$ACKED_2" "$TMP/kill2.rec") unacknowledged CDRs and sent its $((last - LAST_2)) own: ${fin#*uplink: }; server: $dups replays dropped as already committed"
 
 # --- what is missing: only calls the kills cut -------------------------------

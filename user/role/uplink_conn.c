@@ -142,10 +142,19 @@ static int step(struct session *ss)
 static void session(struct vs_uplink *u, struct vs_chan_conn *c)
 {
 	struct session ss = { .u = u, .c = c, .rd = { .fd = -1 } };
+	uint64_t acked, last;
 	int r = 0;
 
 	vs_cdr_spool__rewind(u->spool, &ss.rd);
-	ss.sent_hi = vs_cdr_spool__acked(u->spool);
+	ss.sent_hi = acked = vs_cdr_spool__acked(u->spool);
+	last = vs_cdr_spool__last(u->spool);
+	/* What a restart or a lost connection left unacknowledged goes
+	 * first; the server drops any it had committed already. */
+	if (last > acked)
+		vs_info("uplink: %llu CDRs wait in the spool (sequences "
+			"%llu..%llu): sending them first",
+			(unsigned long long)(last - acked),
+			(unsigned long long)acked + 1, (unsigned long long)last);
 	ss.last_rx_ms = ss.last_tx_ms = vs_link__mono_ms();
 	vs_pcap_serve__init(&ss.ps, u->conf->spooldir, u->conf->id_sensor);
 	atomic_store(&u->connected, 1);
