@@ -35,6 +35,16 @@ dist_cleanup() {
 	rm -rf "$TMP"
 }
 
+# VS_KEEP=DIR: a failing run leaves its files there, for a look.
+if [ -n "${VS_KEEP:-}" ]; then
+	fail() {
+		echo "   FAIL: $*" >&2
+		rm -rf "$VS_KEEP"
+		cp -r "$TMP" "$VS_KEEP"
+		exit 1
+	}
+fi
+
 dist_setup() {
 	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 	command -v ip >/dev/null || skip "iproute2 (ip) not installed"

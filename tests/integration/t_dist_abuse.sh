@@ -25,8 +25,6 @@ python3 -c 'import ssl' 2>/dev/null || skip "python3 without ssl"
 : "${VS_BIN_REL:=$VS_BIN}"
 [ -x "$VS_BIN_REL" ] || skip "$VS_BIN_REL not built"
 dist_setup
-# VS_KEEP=DIR: a failing run leaves its files there, for a look
-[ -n "${VS_KEEP:-}" ] && fail() { echo "   FAIL: $*" >&2; rm -rf "$VS_KEEP"; cp -r "$TMP" "$VS_KEEP"; exit 1; }
 ABUSE=$(dirname "$0")/abuse_client.py
 ABUSE_IP=10.254.$DIST_NET.5 # the abusers' address; SEN_IP2 is the bad sensor's
 CAP=vxa$$c                  # the real sensor captures here (in $NS_SEN)

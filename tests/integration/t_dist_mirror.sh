@@ -15,8 +15,6 @@
 : "${MIRROR_SEND:=$top/build/rel/mirror_send}"
 [ -x "$MIRROR_SEND" ] || skip "$MIRROR_SEND not built (make build/rel/mirror_send)"
 dist_setup
-# VS_KEEP=DIR: a failing run leaves its files there, for a look
-[ -n "${VS_KEEP:-}" ] && fail() { echo "   FAIL: $*" >&2; rm -rf "$VS_KEEP"; cp -r "$TMP" "$VS_KEEP"; exit 1; }
 N_CALLS=12
 
 # mirror ID PCAP [mirror_send options]: a mirroring sensor in $NS_SEN, in

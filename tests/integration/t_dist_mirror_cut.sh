@@ -24,8 +24,6 @@
 command -v tcpreplay >/dev/null || skip "tcpreplay not installed"
 command -v python3 >/dev/null || skip "python3 not installed"
 dist_setup
-# VS_KEEP=DIR: a failing run leaves its files there, for a look
-[ -n "${VS_KEEP:-}" ] && fail() { echo "   FAIL: $*" >&2; rm -rf "$VS_KEEP"; cp -r "$TMP" "$VS_KEEP"; exit 1; }
 CAP=vxm$$c  # the sensor captures here (in $NS_SEN)
 FEED=vxm$$p # tcpreplay sends here (in $NS_SEN)
 LINK=vxd$$b # the sensor's end of the link to the server (dist_lib)

@@ -32,8 +32,6 @@
 command -v tcpreplay >/dev/null || skip "tcpreplay not installed"
 command -v python3 >/dev/null || skip "python3 not installed"
 dist_setup
-# VS_KEEP=DIR: a failing run leaves its files there, for a look
-[ -n "${VS_KEEP:-}" ] && fail() { echo "   FAIL: $*" >&2; rm -rf "$VS_KEEP"; cp -r "$TMP" "$VS_KEEP"; exit 1; }
 CAP=vxk$$c  # the sensor captures here (in $NS_SEN)
 FEED=vxk$$p # tcpreplay sends here (in $NS_SEN)
 ID=9

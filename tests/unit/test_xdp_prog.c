@@ -352,50 +352,43 @@ Test(xdp_prog, ipv4_options_skipped)
  * its UDP header and its verdict remembered by id; the later fragment of
  * a passed one is `fragment`, of a refused one not_voip, of an id never
  * seen frag_unknown. */
+/* IPv6 fd00::1 -> fd00::2 with a fragment header (offset in 8-byte units,
+ * more-fragments flag, id): a first fragment carries UDP sport -> dport,
+ * a later one 16 bytes of payload. Returns the XDP verdict. */
+static int frag6(uint16_t off, int more, uint32_t id, uint16_t sport,
+		 uint16_t dport)
+{
+	struct frame f;
+
+	eth(&f, 0, 0x86dd);
+	ip6_hdr(&f, 2, IPPROTO_FRAGMENT);
+	ip6_frag_hdr(&f, off, more, id);
+	if (!off)
+		udp_rtp(&f, sport, dport);
+	else
+		put(&f, (uint8_t[16]){ 0 }, 16);
+	return verdict(&f);
+}
+
 Test(xdp_prog, ipv6_fragments)
 {
 	struct vs_endpoint ep = { .port = 4000 };
 	uint8_t a6[16] = { 0xfd, [15] = 2 };
-	struct frame f;
 
 	need_bpf();
 	vs_addr_from_v6(&ep.addr, a6);
 	vs_xdp__media(x, &ep, 1);
-	eth(&f, 0, 0x86dd); /* RTP to a live endpoint, id 0x10001 */
-	ip6_hdr(&f, 2, IPPROTO_FRAGMENT);
-	ip6_frag_hdr(&f, 0, 1, 0x10001);
-	udp_rtp(&f, 30000, 4000);
-	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
-	eth(&f, 0, 0x86dd);
-	ip6_hdr(&f, 2, IPPROTO_FRAGMENT);
-	ip6_frag_hdr(&f, 185, 0, 0x10001);
-	put(&f, (uint8_t[16]){ 0 }, 16);
-	cr_expect_eq(verdict(&f), VS_KCNT_fragment);
-	eth(&f, 0, 0x86dd); /* SIP, id 0x10002 */
-	ip6_hdr(&f, 2, IPPROTO_FRAGMENT);
-	ip6_frag_hdr(&f, 0, 1, 0x10002);
-	udp_rtp(&f, 40000, 5060);
-	cr_expect_eq(verdict(&f), VS_KCNT_sip);
-	eth(&f, 0, 0x86dd);
-	ip6_hdr(&f, 2, IPPROTO_FRAGMENT);
-	ip6_frag_hdr(&f, 185, 1, 0x10002);
-	put(&f, (uint8_t[16]){ 0 }, 16);
-	cr_expect_eq(verdict(&f), VS_KCNT_fragment);
-	eth(&f, 0, 0x86dd); /* DNS, id 0x10003: refused, and its later */
-	ip6_hdr(&f, 2, IPPROTO_FRAGMENT);
-	ip6_frag_hdr(&f, 0, 1, 0x10003);
-	udp_rtp(&f, 40000, 53);
-	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
-	eth(&f, 0, 0x86dd);
-	ip6_hdr(&f, 2, IPPROTO_FRAGMENT);
-	ip6_frag_hdr(&f, 185, 0, 0x10003);
-	put(&f, (uint8_t[16]){ 0 }, 16);
-	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
-	eth(&f, 0, 0x86dd); /* a later fragment of an id never seen */
-	ip6_hdr(&f, 2, IPPROTO_FRAGMENT);
-	ip6_frag_hdr(&f, 185, 0, 0x10004);
-	put(&f, (uint8_t[16]){ 0 }, 16);
-	cr_expect_eq(verdict(&f), VS_KCNT_frag_unknown);
+	/* RTP to a live endpoint, then its later fragment */
+	cr_expect_eq(frag6(0, 1, 0x10001, 30000, 4000), VS_KCNT_rtp);
+	cr_expect_eq(frag6(185, 0, 0x10001, 0, 0), VS_KCNT_fragment);
+	/* SIP, then a later fragment that is not the last */
+	cr_expect_eq(frag6(0, 1, 0x10002, 40000, 5060), VS_KCNT_sip);
+	cr_expect_eq(frag6(185, 1, 0x10002, 0, 0), VS_KCNT_fragment);
+	/* DNS: refused, and its later fragment too */
+	cr_expect_eq(frag6(0, 1, 0x10003, 40000, 53), VS_KCNT_not_voip);
+	cr_expect_eq(frag6(185, 0, 0x10003, 0, 0), VS_KCNT_not_voip);
+	/* a later fragment of an id never seen */
+	cr_expect_eq(frag6(185, 0, 0x10004, 0, 0), VS_KCNT_frag_unknown);
 	vs_xdp__media(x, &ep, 0);
 }
 
