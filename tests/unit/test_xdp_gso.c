@@ -15,6 +15,7 @@
 
 #include "capture/ring.h"
 #include "capture/xdp_int.h"
+#include "pin_sweep.h"
 
 #define SNAP 100
 #define LEN 3000 /* BPF_PROG_TEST_RUN takes at most about 3.5 KB */
@@ -32,6 +33,7 @@ static void setup(void)
 
 	vs_conf__init(&conf);
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/vs-gso-%d", (int)getpid());
+	sweep_stale_pins("vs-gso-");
 	o.pin_dir = pin;
 	if (geteuid() != 0)
 		return;

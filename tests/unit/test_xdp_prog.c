@@ -17,6 +17,7 @@
 #include "capture/live.h"
 #include "capture/ring.h"
 #include "capture/xdp_int.h"
+#include "pin_sweep.h"
 
 static struct vs_conf conf;
 static struct vs_xdp *x;
@@ -28,6 +29,7 @@ static void setup(void)
 
 	vs_conf__init(&conf);
 	snprintf(pin, sizeof(pin), "/sys/fs/bpf/vs-unit-%d", (int)getpid());
+	sweep_stale_pins("vs-unit-");
 	o.pin_dir = pin;
 	if (geteuid() != 0)
 		return;
