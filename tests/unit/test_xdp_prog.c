@@ -49,6 +49,15 @@ static void need_bpf(void)
 		cr_skip_test("BPF not loadable here (root with CAP_BPF needed)");
 }
 
+/* The programs loaded again with other options (same pin directory). */
+static void reopen(struct vs_xdp_opts *o)
+{
+	vs_xdp__close(x);
+	o->pin_dir = pin;
+	x = vs_xdp__open(o);
+	cr_assert_not_null(x);
+}
+
 /* Frame builder: Ethernet [VLAN tags] IPv4 UDP/TCP payload. */
 struct frame {
 	uint8_t b[256];
@@ -744,10 +753,7 @@ Test(xdp_prog, snaplen_and_ring_size)
 	struct frame f;
 
 	need_bpf();
-	vs_xdp__close(x);
-	o.pin_dir = pin;
-	x = vs_xdp__open(&o);
-	cr_assert_not_null(x);
+	reopen(&o);
 	cr_assert_eq(bpf_obj_get_info_by_fd(vs_xdp__ring_fd(x, 0), &info,
 					    &ilen), 0);
 	cr_expect_eq(info.max_entries, 1u << 20);
@@ -821,10 +827,7 @@ Test(xdp_prog, record_sizes)
 	struct vs_ring_set *rs;
 
 	need_bpf();
-	vs_xdp__close(x);
-	o.pin_dir = pin;
-	x = vs_xdp__open(&o);
-	cr_assert_not_null(x);
+	reopen(&o);
 	for (int i = 0; i < vs_xdp__nrings(x); i++)
 		fds[i] = vs_xdp__ring_fd(x, i);
 	rs = vs_ring_set__new(fds, vs_xdp__nrings(x), vs_xdp__ring_bytes(x));
@@ -964,10 +967,7 @@ Test(xdp_prog, xsk_slots)
 	int fd, ifi = 1;
 
 	need_bpf();
-	vs_xdp__close(x);
-	o.pin_dir = pin;
-	x = vs_xdp__open(&o);
-	cr_assert_not_null(x);
+	reopen(&o);
 	fd = bpf_program__fd(x->skel->progs.vs_xdp_xsk);
 	eth(&f, 0, 0x0800);
 	ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 5060, 0, 1, 1);
@@ -1001,10 +1001,7 @@ Test(xdp_prog, xsk_drops_the_rest)
 	struct frame f;
 
 	need_bpf();
-	vs_xdp__close(x);
-	o.pin_dir = pin;
-	x = vs_xdp__open(&o);
-	cr_assert_not_null(x);
+	reopen(&o);
 	xsk = x->skel->progs.vs_xdp_xsk;
 	cr_assert_eq(vs_xdp__counters(x, VS_DIR_IN, &before), 0);
 	eth(&f, 0, 0x0800); /* HTTP */
@@ -1084,12 +1081,8 @@ Test(xdp_prog, copy_ring_full_counts_delivery_failed)
 	struct frame f;
 
 	need_bpf();
-	vs_xdp__close(x);
-	o.pin_dir = pin;
 	o.ring_bytes = (uint32_t)sysconf(_SC_PAGESIZE);
-	x = vs_xdp__open(&o);
-	cr_assert_not_null(x, "ring of %u bytes: %s", o.ring_bytes,
-			   strerror(errno));
+	reopen(&o);
 	fits = (int)(o.ring_bytes / 1032);
 	cr_assert_gt(fits, 0);
 	cr_assert_lt(fits, sent);
