@@ -31,6 +31,17 @@ struct {
 	__type(value, struct vs_port_bits);
 } tun_ports SEC(".maps");
 
+/* Interfaces whose clsact qdisc this run created (key ifindex, value 1).
+ * Userspace only: a run that crashed leaves it pinned, and the next start
+ * reads it to know that the qdisc it finds is voxsense's, so that its own
+ * clean exit removes it (xdp_attach.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} tc_made SEC(".maps");
+
 /* Tunnel carriers that are IP protocols (GRE 47, IPIP 4, IPv6 in IP 41,
  * ...): bit p of byte p / 8 set for protocol p. Passed whole like the UDP
  * carriers; filled by the tunnels issue, empty today. One cache line,

@@ -83,8 +83,21 @@ static int attach_xdp(struct vs_xdp_if *i, int prog_fd, const char *dev)
 	return 0;
 }
 
-static int attach_tc(struct vs_xdp_if *i, int prog_fd, const char *dev)
+/* Whether the clsact qdisc already on ifindex is one a crashed run of
+ * ours made (then ours to remove). */
+static int stale_made(const struct vs_xdp *x, int ifindex)
 {
+	for (int k = 0; k < x->n_stale_tc; k++)
+		if (x->stale_tc[k] == ifindex)
+			return 1;
+	return 0;
+}
+
+static int attach_tc(struct vs_xdp *x, struct vs_xdp_if *i, int prog_fd,
+		     const char *dev)
+{
+	__u32 key = (__u32)i->ifindex;
+	__u8 one = 1;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->ifindex,
 		    .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VS_TC_HANDLE,
@@ -96,7 +109,11 @@ static int attach_tc(struct vs_xdp_if *i, int prog_fd, const char *dev)
 		vs_err("%s: clsact qdisc: %s", dev, strerror(-err));
 		return err;
 	}
-	i->tc_made_hook = !err;
+	i->tc_made_hook = !err || stale_made(x, i->ifindex);
+	/* Told to the next start, should this run crash. */
+	if (i->tc_made_hook)
+		bpf_map_update_elem(bpf_map__fd(x->skel->maps.tc_made), &key,
+				    &one, 0);
 	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
 		vs_err("%s: attaching TC egress: %s", dev, strerror(-err));
@@ -124,7 +141,7 @@ int vs_xdp__attach_all(struct vs_xdp *x, const int *ifindex, int n)
 		ifname(i->ifindex, dev);
 		err = attach_xdp(i, xdp_fd, dev);
 		if (!err && !x->afxdp)
-			err = attach_tc(i, tc_fd, dev);
+			err = attach_tc(x, i, tc_fd, dev);
 		if (err)
 			return err;
 	}

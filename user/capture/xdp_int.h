@@ -32,6 +32,9 @@ struct vs_xdp {
 	int ring_fds[VS_XDP_MAX_RINGS];
 	int n_if;
 	struct vs_xdp_if ifs[VS_XDP_MAX_IF];
+	/* ifindexes whose clsact a crashed run made (its pinned tc_made) */
+	int n_stale_tc;
+	int stale_tc[VS_XDP_MAX_IF];
 	uint64_t media_errors; /* media map updates refused (full, ...) */
 	uint64_t media_live;   /* endpoints in the media map now */
 	/* media_ports: its value mmapped (8 KiB), and per port (host order)

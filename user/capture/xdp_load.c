@@ -78,6 +78,27 @@ static int load(struct vs_xdp *x)
 	return x->afxdp ? 0 : make_rings(x);
 }
 
+/* The interfaces whose clsact qdisc a crashed run had made: its pinned
+ * tc_made map, if any. */
+static void stale_tc_made(struct vs_xdp *x)
+{
+	char path[PATH_MAX + 16];
+	__u32 key, next, *prev = NULL;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tc_made", x->pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	while (x->n_stale_tc < VS_XDP_MAX_IF &&
+	       !bpf_map_get_next_key(fd, prev, &next)) {
+		x->stale_tc[x->n_stale_tc++] = (int)next;
+		key = next;
+		prev = &key;
+	}
+	close(fd);
+}
+
 struct vs_xdp *vs_xdp__open(const struct vs_xdp_opts *o)
 {
 	struct vs_xdp *x = calloc(1, sizeof(*x));
@@ -102,7 +123,9 @@ struct vs_xdp *vs_xdp__open(const struct vs_xdp_opts *o)
 		err = vs_xdp__fill_maps(x, o->conf, o->snaplen);
 	if (err)
 		goto fail;
-	/* Pins of a crashed run go first: they would hold its maps. */
+	/* Pins of a crashed run go first: they would hold its maps. What
+	 * it says of the clsact qdiscs it made is read before. */
+	stale_tc_made(x);
 	vs_xdp__unpin(x->pin_dir);
 	vs_xdp__pin(x);
 	err = vs_xdp__attach_all(x, o->ifindex, o->n_if);
