@@ -1,5 +1,7 @@
 #!/bin/bash
-# interface_ip_filter (userspace for now) and the tcpdump-syntax `filter`
+# interface_ip_filter and the tcpdump-syntax `filter` with -r, in userspace
+# (live in copy/afxdp mode the kernel applies interface_ip_filter first:
+# t_xdp_ipfilter)
 # keep exactly the calls they should, and count what they refused.
 . "$(dirname "$0")/lib.sh"
 # callers are 10.1.1.(i+1), callees 10.2.1.(i+1) for call i (docs/vsgen.md)
