@@ -343,17 +343,28 @@ static __always_inline int ring_out(void *ctx, int skb,
 		return ring_rec(rb, h, ctx, skb, 1024, fl);
 	if (cap <= REC_SZ(2048))
 		return ring_rec(rb, h, ctx, skb, 2048, fl);
-	return ring_rec(rb, h, ctx, skb, sizeof(*h) + VS_SNAP_MAX - 1, fl);
+	if (!skb || cap <= VS_SNAP_MAX - 1)
+		return ring_rec(rb, h, ctx, skb, sizeof(*h) + VS_SNAP_MAX - 1,
+				fl);
+	/* TC only (deliver_tc): a GSO super-packet of SIP, up to 64 KiB. A
+	 * 6 KB INVITE must not take 64 KiB of a ring that holds 4 MiB. */
+	if (cap <= REC_SZ(8192))
+		return ring_rec(rb, h, ctx, skb, 8192, fl);
+	if (cap <= REC_SZ(16384))
+		return ring_rec(rb, h, ctx, skb, 16384, fl);
+	return ring_rec(rb, h, ctx, skb, sizeof(*h) + VS_GSO_MAX, fl);
 }
 
-/* Builds the header of a passed frame and queues it. 1 or -1. */
+/* Builds the header of a passed frame (caplen bytes of it copied) and
+ * queues it. 1 or -1. */
 static __always_inline int deliver(void *ctx, int skb, __u32 origlen,
-				   __u32 ifindex, int v, __u32 hint, __u8 dir)
+				   __u32 caplen, __u32 ifindex, int v,
+				   __u32 hint, __u8 dir)
 {
 	struct vs_ring_hdr h = {
 		.ifindex = ifindex,
 		.origlen = origlen,
-		.caplen = cap_len(origlen),
+		.caplen = caplen,
 		.dir = dir,
 		.reason = v,
 		.hint = hint,
@@ -368,8 +379,10 @@ static __always_inline int deliver(void *ctx, int skb, __u32 origlen,
 static __always_inline int deliver_xdp(struct xdp_md *ctx, int v,
 				       __u32 hint)
 {
-	return deliver(ctx, 0, bpf_xdp_get_buff_len(ctx),
-		       ctx->ingress_ifindex, v, hint, VS_DIR_IN);
+	__u32 len = bpf_xdp_get_buff_len(ctx);
+
+	return deliver(ctx, 0, len, cap_len(len), ctx->ingress_ifindex, v,
+		       hint, VS_DIR_IN);
 }
 
 SEC("xdp")
@@ -433,46 +446,21 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	return act;
 }
 
-/* A TSO/GSO super-packet of SIP (or a fragment) copied whole, up to
- * VS_GSO_MAX bytes, into a record of its own size class: the stack hands
- * TC one skb of up to 64 KiB for a large write (an INVITE with a big SDP
- * over TCP), which snaplen would cut. The reader wakes at once, as for
- * any SIP. 1 or -1. */
-static __always_inline int deliver_gso(struct __sk_buff *skb, int v,
-				       __u32 hint)
-{
-	__u32 cpu = bpf_get_smp_processor_id(), len = skb->len;
-	void *rb = bpf_map_lookup_elem(&rings, &cpu);
-	struct vs_ring_hdr h = {
-		.ifindex = skb->ifindex,
-		.origlen = len,
-		.caplen = len < VS_GSO_MAX ? len : VS_GSO_MAX,
-		.dir = VS_DIR_OUT,
-		.reason = v,
-		.hint = hint,
-	};
-
-	if (!rb || !h.caplen)
-		return -1;
-	h.ts_ns = bpf_ktime_get_ns();
-	/* Size classes here too: a 3 KB INVITE must not take 64 KiB of a
-	 * ring that holds 4 MiB. */
-	if (h.caplen <= REC_SZ(8192))
-		return ring_rec(rb, &h, skb, 1, 8192, BPF_RB_FORCE_WAKEUP);
-	if (h.caplen <= REC_SZ(16384))
-		return ring_rec(rb, &h, skb, 1, 16384, BPF_RB_FORCE_WAKEUP);
-	return ring_rec(rb, &h, skb, 1, sizeof(h) + VS_GSO_MAX,
-			BPF_RB_FORCE_WAKEUP);
-}
-
-/* gso_segs is read only for SIP and fragments: RTP pays the verdict
- * tests alone (a few compares in registers), no helper or map lookup. */
+/* A TSO/GSO super-packet of SIP (or a fragment) is copied whole, up to
+ * VS_GSO_MAX bytes, snaplen aside: the stack hands TC one skb of up to
+ * 64 KiB for a large write (an INVITE with a big SDP over TCP), which
+ * snaplen would cut. gso_segs is read only for SIP and fragments: RTP
+ * pays the verdict tests alone (a few compares in registers). */
 static __always_inline int deliver_tc(struct __sk_buff *skb, int v,
 				      __u32 hint)
 {
+	__u32 len = skb->len, cap;
+
 	if (wakes_now(v) && skb->gso_segs > 1)
-		return deliver_gso(skb, v, hint);
-	return deliver(skb, 1, skb->len, skb->ifindex, v, hint, VS_DIR_OUT);
+		cap = len < VS_GSO_MAX ? len : VS_GSO_MAX;
+	else
+		cap = cap_len(len);
+	return deliver(skb, 1, len, cap, skb->ifindex, v, hint, VS_DIR_OUT);
 }
 
 SEC("tc")
