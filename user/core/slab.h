@@ -45,10 +45,4 @@ void vs_slab__free(struct vs_slab *s, void *p);
 /* Unmaps every chunk: every object is gone. The slab is empty after. */
 void vs_slab__destroy(struct vs_slab *s);
 
-/* Bytes mapped for the pool. */
-static inline size_t vs_slab__bytes(const struct vs_slab *s)
-{
-	return s->nchunks * (size_t)VS_SLAB_CHUNK;
-}
-
 #endif
