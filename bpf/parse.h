@@ -196,6 +196,7 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p)
 			p->l4_first = b[0];
 			p->l4_second = b[1];
 		}
+		c->pos = b; /* the payload: RTP's header (rtp_head_len) */
 		return 0;
 	}
 	if (p->proto == IPPROTO_TCP) {

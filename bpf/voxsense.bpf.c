@@ -108,10 +108,35 @@ static __always_inline int media_live(const struct vs_port_bits *mp,
 	       (media_slot_is(ep) || bpf_map_lookup_elem(&media, ep));
 }
 
+/* What a passed frame's record needs besides its verdict. */
+struct pass {
+	__u32 hint; /* RTP/RTCP: struct vs_ring_hdr's hint */
+	__u32 head; /* RTP: rtp_head_len(); 0 for other frames */
+};
+
+/* Bytes of the frame up to the end of its RTP header (fixed part, CSRCs,
+ * extension) plus VS_RTP_KEEP bytes of payload: all the daemon reads of an
+ * RTP packet when nothing needs the audio (cfg's rtp_head). pos is the UDP
+ * payload, first its byte 0. 0 when the header is not all in the frame. */
+static __always_inline __u32 rtp_head_len(void *data, void *pos, void *end,
+					  __u8 first)
+{
+	__u32 off = 12 + 4 * (first & 15);
+	__u8 *x;
+
+	if (first & 0x10) { /* X: a 4-byte extension header, then its words */
+		x = pos + off;
+		if ((void *)(x + 4) > end)
+			return 0;
+		off += 4 + 4 * ((__u32)x[2] << 8 | x[3]);
+	}
+	return (__u32)(pos - data) + off + VS_RTP_KEEP;
+}
+
 /* L4 decision for a frame that carries its UDP/TCP header. The array
  * lookups cannot fail (one element, key 0); the checks satisfy the
- * verifier. RTP/RTCP also sets *hint (struct vs_ring_hdr). */
-static __always_inline int classify_l4(struct pkt *p, __u32 *hint)
+ * verifier. RTP/RTCP also sets out->hint. */
+static __always_inline int classify_l4(struct pkt *p, struct pass *out)
 {
 	__u32 zero = 0;
 	struct vs_port_sum *ps = bpf_map_lookup_elem(&port_sum, &zero);
@@ -131,7 +156,7 @@ static __always_inline int classify_l4(struct pkt *p, __u32 *hint)
 	    (media_live(pb, ps->media, &p->dst) ||
 	     media_live(pb, ps->media, &p->src))) {
 		/* The daemon looks the destination up first. */
-		*hint = vs_ep_hash(p->dst.addr, bpf_ntohs(p->dst.port));
+		out->hint = vs_ep_hash(p->dst.addr, bpf_ntohs(p->dst.port));
 		return is_rtcp(p) ? VS_KCNT_rtcp : VS_KCNT_rtp;
 	}
 	pb = bpf_map_lookup_elem(&tun_ports, &zero);
@@ -184,9 +209,10 @@ static __always_inline void frag_first(const struct pkt *p, int v)
 	bpf_map_update_elem(&frags, &k, &pass, BPF_ANY);
 }
 
-/* The whole decision for one frame: a VS_KCNT_* verdict (and the hint of
- * an RTP/RTCP frame). */
-static __always_inline int classify(void *data, void *data_end, __u32 *hint)
+/* The whole decision for one frame: a VS_KCNT_* verdict (and what its
+ * record needs, in *out). */
+static __always_inline int classify(void *data, void *data_end,
+				    struct pass *out)
 {
 	struct cursor c = { .pos = data, .end = data_end };
 	struct pkt p = {};
@@ -210,7 +236,10 @@ static __always_inline int classify(void *data, void *data_end, __u32 *hint)
 		l4 = parse_l4(&c, &p);
 		if (l4 < 0)
 			return VS_KCNT_malformed;
-		v = l4 ? classify_proto(&p) : classify_l4(&p, hint);
+		v = l4 ? classify_proto(&p) : classify_l4(&p, out);
+		if (v == VS_KCNT_rtp)
+			out->head = rtp_head_len(data, c.pos, c.end,
+						 p.l4_first);
 	}
 	if (is_pass(v) && !ip_allowed(&p))
 		v = VS_KCNT_ip_filtered;
@@ -238,15 +267,18 @@ static __always_inline void count(struct vs_kcounters *k, int v, int dv)
 		k->c[VS_KCNT_delivery_failed]++;
 }
 
-/* Frame length to copy: bounded by snaplen and by VS_SNAP_MAX - 1. 0 when
- * nothing can be copied. */
-static __always_inline __u32 cap_len(__u32 len)
+/* Frame length to copy: bounded by snaplen and by VS_SNAP_MAX - 1, and for
+ * RTP by the end of its header (head, struct pass) when cfg's rtp_head is
+ * set. 0 when nothing can be copied. */
+static __always_inline __u32 cap_len(__u32 len, __u32 head)
 {
 	__u32 zero = 0, snap = VS_SNAP_DEFAULT;
 	struct vs_kcfg *c = bpf_map_lookup_elem(&cfg, &zero);
 
 	if (c && c->snaplen)
 		snap = c->snaplen;
+	if (c && c->rtp_head && head && head < snap)
+		snap = head;
 	if (len > snap)
 		len = snap;
 	if (len > VS_SNAP_MAX - 1)
@@ -333,6 +365,8 @@ static __always_inline int ring_out(void *ctx, int skb,
 			bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >=
 				wake_bytes() ?
 			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (cap <= REC_SZ(96)) /* RTP's header alone (cfg's rtp_head) */
+		return ring_rec(rb, h, ctx, skb, 96, fl);
 	if (cap <= REC_SZ(128))
 		return ring_rec(rb, h, ctx, skb, 128, fl);
 	if (cap <= REC_SZ(256))
@@ -377,12 +411,12 @@ static __always_inline int deliver(void *ctx, int skb, __u32 origlen,
 }
 
 static __always_inline int deliver_xdp(struct xdp_md *ctx, int v,
-				       __u32 hint)
+				       const struct pass *ps)
 {
 	__u32 len = bpf_xdp_get_buff_len(ctx);
 
-	return deliver(ctx, 0, len, cap_len(len), ctx->ingress_ifindex, v,
-		       hint, VS_DIR_IN);
+	return deliver(ctx, 0, len, cap_len(len, ps->head),
+		       ctx->ingress_ifindex, v, ps->hint, VS_DIR_IN);
 }
 
 SEC("xdp")
@@ -391,11 +425,11 @@ int vs_xdp_copy(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct vs_kcounters *k = counters_of(VS_DIR_IN);
-	__u32 hint = 0;
-	int v = classify(data, data_end, &hint), dv = 0;
+	struct pass ps = {};
+	int v = classify(data, data_end, &ps), dv = 0;
 
 	if (is_pass(v))
-		dv = deliver_xdp(ctx, v, hint);
+		dv = deliver_xdp(ctx, v, &ps);
 	count(k, v, dv);
 	return XDP_PASS;
 }
@@ -434,8 +468,8 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct vs_kcounters *k = counters_of(VS_DIR_IN);
-	__u32 hint = 0; /* afxdp has no use for it */
-	int v = classify(data, data_end, &hint), dv = 0;
+	struct pass ps = {}; /* afxdp has no use for it */
+	int v = classify(data, data_end, &ps), dv = 0;
 	long act = XDP_DROP;
 
 	if (is_pass(v)) {
@@ -452,15 +486,16 @@ int vs_xdp_xsk(struct xdp_md *ctx)
  * snaplen would cut. gso_segs is read only for SIP and fragments: RTP
  * pays the verdict tests alone (a few compares in registers). */
 static __always_inline int deliver_tc(struct __sk_buff *skb, int v,
-				      __u32 hint)
+				      const struct pass *ps)
 {
 	__u32 len = skb->len, cap;
 
 	if (wakes_now(v) && skb->gso_segs > 1)
 		cap = len < VS_GSO_MAX ? len : VS_GSO_MAX;
 	else
-		cap = cap_len(len);
-	return deliver(skb, 1, len, cap, skb->ifindex, v, hint, VS_DIR_OUT);
+		cap = cap_len(len, ps->head);
+	return deliver(skb, 1, len, cap, skb->ifindex, v, ps->hint,
+		       VS_DIR_OUT);
 }
 
 SEC("tc")
@@ -469,11 +504,11 @@ int vs_tc_egress(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct vs_kcounters *k = counters_of(VS_DIR_OUT);
-	__u32 hint = 0;
-	int v = classify(data, data_end, &hint), dv = 0;
+	struct pass ps = {};
+	int v = classify(data, data_end, &ps), dv = 0;
 
 	if (is_pass(v))
-		dv = deliver_tc(skb, v, hint);
+		dv = deliver_tc(skb, v, &ps);
 	count(k, v, dv);
 	return TC_ACT_UNSPEC;
 }

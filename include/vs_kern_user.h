@@ -17,6 +17,9 @@
  * two) because the verifier wants a bitmask bound on the copy length. */
 #define VS_SNAP_MAX 4096
 #define VS_SNAP_DEFAULT 2048
+/* Payload bytes kept after an RTP header copied alone (vs_kcfg's rtp_head):
+ * an RFC 4733 event (DTMF) is 4 bytes. */
+#define VS_RTP_KEEP 4
 
 /* TC egress: a TSO/GSO super-packet (gso_segs > 1) whose verdict is SIP
  * or a fragment is copied whole, snaplen aside, up to this many bytes (the
@@ -145,7 +148,9 @@ struct vs_port_sum {
 struct vs_kcfg {
 	__u32 snaplen;	 /* bytes copied per frame, 1 .. VS_SNAP_MAX - 1 */
 	__u8 ipfilter;	 /* 1: only pass when src or dst is in ipfilter */
-	__u8 pad[3];
+	__u8 rtp_head;	 /* 1: RTP copied only through its header and
+			  * VS_RTP_KEEP bytes (the daemon needs no audio) */
+	__u8 pad[2];
 	__u32 wake_bytes; /* wake the ring's reader once this much waits
 			   * (a quarter of the ring); 0: VS_WAKE_BYTES */
 };

@@ -226,7 +226,9 @@ Test(decode, ipv4_malformed)
 	tdec_init(&t, NULL, NULL);
 	n = with_link(b, NULL, 0);
 	feed(&t, b, 19, DLT_RAW_, 1); /* header cut */
+	b[9] = 6; /* TCP: cut by the capture, it needs every byte */
 	feed(&t, b, n - 1, DLT_RAW_, 2); /* total length beyond caplen */
+	b[9] = 17;
 	b[0] = 0x44;			 /* IHL 4 */
 	feed(&t, b, n, DLT_RAW_, 3);
 	b[0] = 0x45;
@@ -261,6 +263,54 @@ Test(decode, udp_malformed)
 	cr_assert_eq(t.st.udp_bad, 3);
 	cr_assert_eq(t.sink.n, 1);
 	cr_assert_str_eq(t.sink.g[0].payload, "OPTIONS");
+	vs_decoder__free(t.d);
+}
+
+/* UDP cut by the capture (a snaplen, the kernel's RTP header-only copy):
+ * delivered with what was captured and `cut` the rest; anything that
+ * needs the whole packet (TCP, a fragment, a header) is refused. */
+Test(decode, udp_partial)
+{
+	uint8_t b[512], pl[172];
+	uint32_t n;
+	struct tdec t;
+
+	tdec_init(&t, NULL, NULL);
+	for (size_t i = 0; i < sizeof(pl); i++)
+		pl[i] = (uint8_t)(0x80 + i);
+	n = mk_eth(b, 0x0800);
+	n += mk_ip4(b + n, "192.0.2.1", "192.0.2.2", 17, 1, 0, 8 + 172);
+	n += mk_udp(b + n, 4000, 4002, pl, 172);
+	feed(&t, b, 14 + 20 + 8 + 16, DLT_EN10MB_, 1);
+	cr_assert_eq(t.sink.n, 1);
+	cr_expect_eq(t.sink.g[0].dg.len, 16);
+	cr_expect_eq(t.sink.g[0].dg.cut, 156);
+	cr_expect_eq(memcmp(t.sink.g[0].payload, pl, 16), 0);
+	cr_expect_eq(t.st.udp_partial, 1);
+	feed(&t, b, n, DLT_EN10MB_, 2); /* whole */
+	cr_assert_eq(t.sink.n, 2);
+	cr_expect_eq(t.sink.g[1].dg.cut, 0);
+	cr_expect_eq(t.st.udp_partial, 1);
+	feed(&t, b, 14 + 20 + 4, DLT_EN10MB_, 3); /* UDP header cut */
+	put16(b + 14 + 6, 0x2000); /* a first fragment, cut */
+	feed(&t, b, 14 + 20 + 8 + 16, DLT_EN10MB_, 4);
+	cr_expect_eq(t.st.ip_truncated, 2);
+	cr_expect_eq(t.st.udp_bad, 0);
+
+	n = mk_eth(b, 0x86dd); /* IPv6 after a destination options header */
+	n += mk_ip6(b + n, "2001:db8::1", "2001:db8::2", 60, 8 + 8 + 172);
+	memset(b + n, 0, 8);
+	b[n] = 17;
+	n += 8;
+	n += mk_udp(b + n, 4000, 4002, pl, 172);
+	feed(&t, b, 14 + 40 + 8 + 8 + 12, DLT_EN10MB_, 5);
+	cr_assert_eq(t.sink.n, 3);
+	cr_expect_eq(t.sink.g[2].dg.len, 12);
+	cr_expect_eq(t.sink.g[2].dg.cut, 160);
+	feed(&t, b, 14 + 40 + 4, DLT_EN10MB_, 6); /* options header cut */
+	cr_expect_eq(t.st.ip_truncated, 3);
+	cr_expect_eq(t.st.ip6_bad_ext, 0);
+	cr_expect_eq(t.st.udp_partial, 2);
 	vs_decoder__free(t.d);
 }
 
@@ -331,7 +381,7 @@ Test(decode, ipv6_malformed)
 	feed(&t, b, v6_frame(b, 50, NULL, 0), DLT_EN10MB_, 4); /* ESP */
 	feed(&t, b, v6_frame(b, 59, NULL, 0), DLT_EN10MB_, 5); /* none */
 	cr_assert_eq(t.st.ip_other_proto, 2);
-	n = v6_frame(b, 17, NULL, 0);
+	n = v6_frame(b, 6, NULL, 0); /* TCP, cut: refused */
 	feed(&t, b, 14 + 39, DLT_EN10MB_, 6);
 	feed(&t, b, n - 1, DLT_EN10MB_, 7); /* payload beyond caplen */
 	cr_assert_eq(t.st.ip_truncated, 2);

@@ -772,6 +772,82 @@ Test(xdp_prog, snaplen_and_ring_size)
 	cr_expect_eq(r.caplen, f.n, "a short frame is copied whole");
 }
 
+/* An RTP frame to 10.0.0.2:4000: the UDP header and byte 0 (`first`:
+ * CC, X) and 1 from ip4(), then the rest of the fixed header, `ext` words
+ * of header extension when X is set, and 160 bytes of audio. */
+static void rtp_frame(struct frame *f, int vlans, uint8_t first, uint8_t pt,
+		      uint16_t ext)
+{
+	size_t udp = 14 + 4 * (size_t)vlans + 20;
+
+	eth(f, vlans, 0x0800);
+	ip4(f, IPPROTO_UDP, 0x0a000002, 30000, 4000, 0, 1, 1);
+	f->b[udp + 8] = first;
+	f->b[udp + 9] = pt;
+	put(f, (uint8_t[8]){ 0 }, 8);
+	put(f, (uint8_t[60]){ 0 }, 4u * (first & 15));
+	if (first & 0x10) {
+		put(f, (uint8_t[4]){ 0xbe, 0xde, ext >> 8, ext & 0xff }, 4);
+		put(f, (uint8_t[64]){ 0 }, 4u * ext);
+	}
+	put(f, (uint8_t[160]){ 0 }, 160);
+}
+
+/* The record of one frame through prog (XDP or TC). */
+static struct last_rec one_rec(const struct frame *f, struct bpf_program *prog)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f->b,
+		    .data_size_in = (__u32)f->n);
+	struct last_rec r;
+
+	drain_rings(&r);
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(prog), &t), 0);
+	drain_rings(&r);
+	cr_assert_eq(r.n, 1);
+	cr_expect_eq(r.origlen, f->n);
+	return r;
+}
+
+/* rtp_head: RTP is copied through its header and VS_RTP_KEEP bytes, by
+ * both programs; RTCP, SIP and RTP without the option stay whole. */
+Test(xdp_prog, rtp_header_only)
+{
+	struct vs_xdp_opts o = { .conf = &conf, .rtp_head = 1 };
+	struct bpf_program *in, *out;
+	const size_t hdr = 14 + 20 + 8 + 12 + VS_RTP_KEEP;
+	struct frame f;
+
+	need_bpf();
+	reopen(&o);
+	in = x->skel->progs.vs_xdp_copy;
+	out = x->skel->progs.vs_tc_egress;
+	media_v4(2, 4000, 1);
+	rtp_frame(&f, 0, 0x80, 8, 0);
+	cr_expect_eq(f.n, 14 + 20 + 8 + 12 + 160);
+	cr_expect_eq(one_rec(&f, in).caplen, hdr);
+	cr_expect_eq(one_rec(&f, out).caplen, hdr);
+	rtp_frame(&f, 1, 0x80, 8, 0);
+	cr_expect_eq(one_rec(&f, in).caplen, hdr + 4, "VLAN tag");
+	rtp_frame(&f, 0, 0x83, 8, 0);
+	cr_expect_eq(one_rec(&f, in).caplen, hdr + 12, "3 CSRCs");
+	rtp_frame(&f, 0, 0x91, 8, 3);
+	cr_expect_eq(one_rec(&f, in).caplen, hdr + 4 + 4 + 12,
+		     "a CSRC and 3 words of extension");
+	rtp_frame(&f, 0, 0x90, 8, 3);
+	f.n = 14 + 20 + 8 + 12 + 2; /* the extension header cut */
+	cr_expect_eq(one_rec(&f, in).caplen, f.n, "cannot tell: whole");
+	rtp_frame(&f, 0, 0x80, 200, 0);
+	cr_expect_eq(one_rec(&f, in).caplen, f.n, "RTCP on the RTP port");
+	media_v4(2, 4000, 0);
+
+	o.rtp_head = 0;
+	reopen(&o);
+	media_v4(2, 4000, 1);
+	rtp_frame(&f, 0, 0x80, 8, 0);
+	cr_expect_eq(one_rec(&f, x->skel->progs.vs_xdp_copy).caplen, f.n);
+	media_v4(2, 4000, 0);
+}
+
 /* The last record's frame bytes, for comparing with what was sent. */
 struct rec_copy {
 	int n;
@@ -820,8 +896,9 @@ static void copy_whole(struct vs_ring_set *rs, struct bpf_program *prog,
  * (BPF_PROG_TEST_RUN takes at most about 3.5 KB). */
 Test(xdp_prog, record_sizes)
 {
-	static const uint32_t len[] = { 60,   104,  105,  232,  233,  488,
-					489,  1000, 1001, 2024, 2025, 3000 };
+	static const uint32_t len[] = { 60,  72,	  73,	104,  105,
+					232, 233,  488,	 489,  1000, 1001,
+					2024, 2025, 3000 };
 	struct vs_xdp_opts o = { .conf = &conf, .snaplen = VS_SNAP_MAX - 1 };
 	int fds[VS_RING_SET_MAX];
 	struct vs_ring_set *rs;

@@ -36,6 +36,7 @@
 	X(rtp_bad)           /* matched endpoint but not valid RTP */          \
 	X(rtcp_packets)                                                         \
 	X(rtcp_bad)                                                             \
+	X(rtcp_partial)      /* RTCP not captured whole (snaplen): skipped */  \
 	X(rtp_by_ssrc)       /* RTP matched by SSRC on unannounced endpoints */\
 	X(udp_unmatched)     /* UDP not SIP and not a known media endpoint */  \
 	X(streams_limit)     /* streams refused: per-call limit reached */

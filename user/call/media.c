@@ -222,7 +222,7 @@ static void on_rtp(struct vs_call_table *t, struct vs_call *c,
 	struct vs_rtp_hdr h;
 	struct vs_call_stream *s;
 
-	if (vs_rtp__parse(d->payload, d->len, &h) < 0) {
+	if (vs_rtp__parse_cut(d->payload, d->len, d->cut, &h) < 0) {
 		t->o.stats->rtp_bad++;
 		return;
 	}
@@ -246,7 +246,7 @@ static struct vs_call *on_rtp_by_ssrc(struct vs_call_table *t,
 	struct vs_call *c;
 
 	if (vs_rtcp__is_rtcp(d->payload, d->len) ||
-	    vs_rtp__parse(d->payload, d->len, &h) < 0)
+	    vs_rtp__parse_cut(d->payload, d->len, d->cut, &h) < 0)
 		return NULL;
 	known = vs_ssrc__find(t, h.ssrc);
 	if (!known)
@@ -285,6 +285,10 @@ static void on_rtcp(struct vs_call_table *t, struct vs_call *c,
 	struct vs_rtcp_info ri;
 	struct vs_call_stream *s;
 
+	if (d->cut) { /* its blocks are lengths and counts: all or nothing */
+		t->o.stats->rtcp_partial++;
+		return;
+	}
 	if (vs_rtcp__parse(d->payload, d->len, &ri) < 0) {
 		t->o.stats->rtcp_bad++;
 		return;

@@ -34,6 +34,12 @@ static uint32_t rd32(const uint8_t *p)
 
 int vs_rtp__parse(const uint8_t *buf, size_t len, struct vs_rtp_hdr *h)
 {
+	return vs_rtp__parse_cut(buf, len, 0, h);
+}
+
+int vs_rtp__parse_cut(const uint8_t *buf, size_t len, size_t cut,
+		      struct vs_rtp_hdr *h)
+{
 	size_t off, pad = 0;
 
 	if (len < RTP_HDR_LEN || buf[0] >> 6 != 2)
@@ -60,7 +66,7 @@ int vs_rtp__parse(const uint8_t *buf, size_t len, struct vs_rtp_hdr *h)
 		if (off > len)
 			return -EINVAL;
 	}
-	if (h->padding) {
+	if (h->padding && !cut) {
 		/* The count includes itself, so 0 is invalid. */
 		pad = buf[len - 1];
 		if (pad == 0 || pad > len - off)
@@ -68,6 +74,7 @@ int vs_rtp__parse(const uint8_t *buf, size_t len, struct vs_rtp_hdr *h)
 	}
 	h->payload = buf + off;
 	h->payload_len = (uint32_t)(len - off - pad);
+	h->payload_cut = (uint32_t)cut;
 	return 0;
 }
 

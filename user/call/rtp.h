@@ -16,12 +16,18 @@ struct vs_rtp_hdr {
 	uint32_t ts;
 	uint32_t ssrc;
 	const uint8_t *payload; /* after CSRCs and extension, before padding */
-	uint32_t payload_len;
+	uint32_t payload_len;	/* bytes of it captured */
+	uint32_t payload_cut;	/* bytes of it (and padding) not captured */
 };
 
 /* 0, or -EINVAL when buf is not a plausible RTP packet (version != 2,
  * truncated header/CSRC/extension, bad padding, RTCP payload type 72-76). */
 int vs_rtp__parse(const uint8_t *buf, size_t len, struct vs_rtp_hdr *h);
+/* The same for a packet whose last `cut` bytes were not captured (struct
+ * vs_datagram's cut): the header must be whole; the padding, at the end,
+ * is then unknown and counted in payload_cut. */
+int vs_rtp__parse_cut(const uint8_t *buf, size_t len, size_t cut,
+		      struct vs_rtp_hdr *h);
 
 /* True when buf looks like RTCP (version 2, packet type 200-207). */
 int vs_rtcp__is_rtcp(const uint8_t *buf, size_t len);

@@ -168,6 +168,7 @@ static int open_bpf(struct vs_live *l)
 		.n_if = l->n_if,
 		.afxdp = l->mode == VS_CAPTURE_AFXDP,
 		.snaplen = snaplen(l),
+		.rtp_head = l->o.rtp_head,
 	};
 	int fds[VS_RING_SET_MAX];
 

@@ -27,6 +27,10 @@ struct vs_live_opts {
 	 * RTP/RTCP frames waiting in the ring, records before they are
 	 * delivered, at stages 0 and 1 (capture/ring.h). Optional. */
 	void (*ahead)(void *ctx, int stage, uint32_t hint);
+	/* Copy mode: RTP of live calls may come cut after its header (struct
+	 * vs_datagram's cut): set by a consumer that analyses calls and saves
+	 * no audio. A mirror must leave it 0: its server saves what it got. */
+	int rtp_head;
 	volatile sig_atomic_t *stop; /* run returns once *stop is set */
 };
 

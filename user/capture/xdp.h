@@ -23,6 +23,8 @@ struct vs_xdp_opts {
 	int n_if;
 	int afxdp;	    /* 1: redirect to AF_XDP, no TC; 0: copy mode */
 	uint32_t snaplen;   /* 0 = VS_SNAP_DEFAULT */
+	int rtp_head;	    /* 1: copy RTP only through its header (and
+			     * VS_RTP_KEEP bytes): nothing needs the audio */
 	uint32_t ring_bytes; /* per-CPU ring (copy): a power of two, a page
 			      * multiple; 0 = VS_RING_BYTES */
 	const char *pin_dir; /* NULL = VS_PIN_DIR */

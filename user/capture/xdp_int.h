@@ -50,8 +50,7 @@ struct vs_xdp {
 	uint32_t range_refs[64];
 };
 
-int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
-		      uint32_t snaplen);
+int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_xdp_opts *o);
 int vs_xdp__attach_all(struct vs_xdp *x, const int *ifindex, int n);
 void vs_xdp__detach_all(struct vs_xdp *x);
 int vs_xdp__pin(struct vs_xdp *x);

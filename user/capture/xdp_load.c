@@ -120,7 +120,7 @@ struct vs_xdp *vs_xdp__open(const struct vs_xdp_opts *o)
 	}
 	err = load(x);
 	if (!err)
-		err = vs_xdp__fill_maps(x, o->conf, o->snaplen);
+		err = vs_xdp__fill_maps(x, o);
 	if (err)
 		goto fail;
 	/* Pins of a crashed run go first: they would hold its maps. What

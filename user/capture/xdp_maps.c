@@ -154,16 +154,19 @@ void vs_xdp__unmap_media(struct vs_xdp *x)
 	x->port_sum = NULL;
 }
 
-int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_conf *c,
-		      uint32_t snaplen)
+int vs_xdp__fill_maps(struct vs_xdp *x, const struct vs_xdp_opts *o)
 {
-	struct vs_kcfg kc = { .snaplen = snaplen ? snaplen : VS_SNAP_DEFAULT };
+	const struct vs_conf *c = o->conf;
+	struct vs_kcfg kc = {
+		.snaplen = o->snaplen ? o->snaplen : VS_SNAP_DEFAULT,
+		.ipfilter = c->n_ipfilter > 0,
+		.rtp_head = !!o->rtp_head,
+	};
 	__u32 zero = 0;
 	int err;
 
 	if (kc.snaplen > VS_SNAP_MAX - 1)
 		kc.snaplen = VS_SNAP_MAX - 1;
-	kc.ipfilter = c->n_ipfilter > 0;
 	/* RTP waits for the reader's poll (live.c WAIT_MS) or until a
 	 * quarter of the ring is full, whichever comes first: a smaller
 	 * ring (`ringbuffer` key) wakes it earlier, never too late. */

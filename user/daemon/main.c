@@ -243,9 +243,12 @@ static void live_idle(void *ctx, uint64_t now_us)
 static int run_live(struct vs_pipeline *p, const struct vs_conf *c,
 		    const struct vs_args *a)
 {
+	/* Without savertp = yes nothing reads RTP past its header (RFC 4733
+	 * events aside: VS_RTP_KEEP), so the kernel copies no more. */
 	struct vs_live_opts lo = { .conf = c, .fn = vs_pipeline__frame,
 				   .ctx = p, .idle = live_idle,
 				   .ahead = vs_pipeline__ahead,
+				   .rtp_head = c->savertp != VS_SAVERTP_YES,
 				   .stop = &stop_flag };
 	struct vs_live *l;
 	int err;

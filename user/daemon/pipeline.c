@@ -149,6 +149,12 @@ static void pipe_sip(struct vs_pipeline *p, const struct vs_datagram *d)
 	struct vs_sip_msg m;
 	struct vs_call *c;
 
+	/* Cut by snaplen: a message without its end (or its SDP) would make
+	 * a wrong call, not a shorter one. */
+	if (d->cut) {
+		p->st.sip_partial++;
+		return;
+	}
 	if (vs_sip__parse(d->payload, d->len, &m, &p->sst) < 0)
 		return;
 	p->st.sip_datagrams++;

@@ -22,6 +22,7 @@
 	X(ip_filtered)     /* refused by interface_ip_filter */                \
 	X(duplicates)      /* deduplicate: UDP datagram seen twice */          \
 	X(sip_datagrams)   /* datagrams/messages on a SIP port parsed as SIP */\
+	X(sip_partial)     /* SIP datagrams not captured whole: snaplen */     \
 	X(cdrs)            /* CDRs produced */                                 \
 	X(cdr_skipped)     /* cdr_check_exists_callid: already stored */       \
 	X(cdr_errors)      /* a store refused a CDR */

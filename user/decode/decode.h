@@ -35,6 +35,7 @@
 	X(frag_evicted)        /* dropped: fragment memory limit reached */   \
 	X(udp_datagrams)       /* UDP datagrams delivered */                  \
 	X(udp_bad)             /* UDP header truncated or length wrong */     \
+	X(udp_partial)         /* UDP delivered with its end not captured */  \
 	X(tcp_segments)        /* TCP segments on SIP ports */                \
 	X(tcp_bad)             /* TCP header truncated or bad offset */       \
 	X(tcp_other_port)      /* TCP not on a SIP port: ignored */           \
@@ -59,7 +60,13 @@ struct vs_datagram {
 	struct vs_endpoint dst;
 	uint8_t proto;		/* IPPROTO_UDP or IPPROTO_TCP */
 	const uint8_t *payload; /* valid only during the callback */
-	uint32_t len;
+	uint32_t len;		/* captured bytes at payload */
+	/* UDP only: payload bytes the capture did not keep (0: whole). The
+	 * kernel copies RTP only through its header when nothing needs the
+	 * audio (savertp = no or header), and a file may have a snaplen;
+	 * len + cut is the payload's length on the wire. SIP and RTCP need
+	 * the whole datagram; RTP's header is enough. */
+	uint32_t cut;
 	uint64_t ts_us;		/* time of the frame that completed it */
 	/* Original frames that carried these bytes (1 for a plain UDP packet;
 	 * every fragment; every TCP segment that contributed bytes: a segment

@@ -97,7 +97,9 @@ struct vs_l4pkt {
 	struct vs_addr src, dst;
 	uint8_t proto;
 	const uint8_t *data;
-	uint32_t len;
+	uint32_t len;	/* captured bytes at data */
+	uint32_t cut;	/* bytes of the packet past the capture (snaplen, or
+			 * the kernel's RTP header-only copy): UDP only */
 };
 
 struct tcp_stream;

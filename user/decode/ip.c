@@ -24,8 +24,11 @@ void vs_ip4__input(struct vs_decoder *d, const uint8_t *p, uint32_t len,
 		d->st->ip_bad_header++;
 		return;
 	}
-	/* tot, not len: Ethernet pads short frames. */
-	if (tot > len) {
+	fo = vs_rd16(p + 6);
+	/* tot, not len: Ethernet pads short frames. A UDP packet the capture
+	 * cut goes on (RTP needs its header only); the rest needs it whole. */
+	if (tot > len &&
+	    (p[9] != IPPROTO_UDP || (fo & 0x3fff) || len < ihl + 8)) {
 		d->st->ip_truncated++;
 		return;
 	}
@@ -33,8 +36,8 @@ void vs_ip4__input(struct vs_decoder *d, const uint8_t *p, uint32_t len,
 	vs_addr_from_v4(&pkt.dst, p + 16);
 	pkt.proto = p[9];
 	pkt.data = p + ihl;
-	pkt.len = tot - ihl;
-	fo = vs_rd16(p + 6);
+	pkt.cut = tot > len ? tot - len : 0;
+	pkt.len = tot - ihl - pkt.cut;
 	if (fo & 0x3fff) { /* MF or an offset: a fragment */
 		struct vs_frag_in fr = {
 			.id = vs_rd16(p + 4),
@@ -68,14 +71,12 @@ void vs_ip6__input(struct vs_decoder *d, const uint8_t *p, uint32_t len,
 		d->st->ip_bad_header++;
 		return;
 	}
-	if (plen > len - 40) {
-		d->st->ip_truncated++;
-		return;
-	}
 	vs_addr_from_v6(&pkt.src, p + 8);
 	vs_addr_from_v6(&pkt.dst, p + 24);
 	pkt.data = p + 40;
-	pkt.len = plen;
+	/* Cut by the capture: only UDP goes on (vs_l4__input). */
+	pkt.cut = plen > len - 40 ? plen - (len - 40) : 0;
+	pkt.len = plen - pkt.cut;
 	vs_ip6__chain(d, &pkt, p[6], c, false);
 }
 
@@ -86,7 +87,13 @@ static bool ip6_fragment(struct vs_decoder *d, struct vs_l4pkt *pkt,
 {
 	const uint8_t *h = pkt->data;
 	uint16_t fo = vs_rd16(h + 2);
-	struct vs_frag_in fr = {
+	struct vs_frag_in fr;
+
+	if (pkt->cut) { /* reassembly needs every byte */
+		d->st->ip_truncated++;
+		return true;
+	}
+	fr = (struct vs_frag_in){
 		.v6 = true,
 		.id = vs_rd32(h + 4),
 		.proto = h[0],
@@ -118,21 +125,23 @@ void vs_ip6__chain(struct vs_decoder *d, struct vs_l4pkt *pkt, uint8_t nh,
 		case IPPROTO_DSTOPTS:
 		case IPPROTO_AH:
 			if (pkt->len < 8)
-				goto bad;
+				goto short_hdr;
 			if (nh == IPPROTO_AH)
 				hl = (pkt->data[1] + 2u) * 4;
 			else
 				hl = (pkt->data[1] + 1u) * 8;
 			if (hl > pkt->len)
-				goto bad;
+				goto short_hdr;
 			nh = pkt->data[0];
 			pkt->data += hl;
 			pkt->len -= hl;
 			break;
 		case IPPROTO_FRAGMENT:
 			/* A fragment header inside a reassembled payload. */
-			if (pkt->len < 8 || reassembled)
+			if (reassembled)
 				goto bad;
+			if (pkt->len < 8)
+				goto short_hdr;
 			if (ip6_fragment(d, pkt, &nh, c))
 				return;
 			break;
@@ -141,6 +150,11 @@ void vs_ip6__chain(struct vs_decoder *d, struct vs_l4pkt *pkt, uint8_t nh,
 			vs_l4__input(d, pkt, c);
 			return;
 		}
+	}
+short_hdr:
+	if (pkt->cut) { /* the capture cut it, not the sender */
+		d->st->ip_truncated++;
+		return;
 	}
 bad:
 	d->st->ip6_bad_ext++;
@@ -153,11 +167,14 @@ static void udp(struct vs_decoder *d, const struct vs_l4pkt *pkt,
 	uint32_t ulen;
 
 	if (pkt->len < 8) {
-		d->st->udp_bad++;
+		if (pkt->cut)
+			d->st->ip_truncated++;
+		else
+			d->st->udp_bad++;
 		return;
 	}
 	ulen = vs_rd16(pkt->data + 4);
-	if (ulen < 8 || ulen > pkt->len) {
+	if (ulen < 8 || ulen > pkt->len + pkt->cut) {
 		d->st->udp_bad++;
 		return;
 	}
@@ -167,7 +184,10 @@ static void udp(struct vs_decoder *d, const struct vs_l4pkt *pkt,
 	dg.dst.port = vs_rd16(pkt->data + 2);
 	dg.proto = IPPROTO_UDP;
 	dg.payload = pkt->data + 8;
-	dg.len = ulen - 8;
+	dg.len = (ulen < pkt->len ? ulen : pkt->len) - 8;
+	dg.cut = ulen - 8 - dg.len;
+	if (dg.cut)
+		d->st->udp_partial++;
 	dg.ts_us = c->ts_us;
 	dg.frames = c->frames;
 	dg.nframes = c->nframes;
@@ -195,6 +215,10 @@ static void ip_in_ip(struct vs_decoder *d, const struct vs_l4pkt *pkt,
 void vs_l4__input(struct vs_decoder *d, const struct vs_l4pkt *pkt,
 		  const struct vs_carrier *c)
 {
+	if (pkt->cut && pkt->proto != IPPROTO_UDP) {
+		d->st->ip_truncated++;
+		return;
+	}
 	switch (pkt->proto) {
 	case IPPROTO_UDP:
 		udp(d, pkt, c);
