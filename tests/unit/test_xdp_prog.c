@@ -260,6 +260,41 @@ Test(xdp_prog, other_and_malformed)
 	cr_expect_eq(verdict(&f), VS_KCNT_malformed);
 }
 
+/* quick_not_voip() answers only what classify() would: frames at its
+ * edges (a cut TCP header, a port in a range that holds a SIP port, IPv4
+ * options, a fragment, another protocol) get the verdicts they had before
+ * it existed. (xsk_drops_the_rest runs it in the afxdp program.) */
+Test(xdp_prog, quick_path_agrees)
+{
+	struct frame f;
+
+	need_bpf();
+	eth(&f, 0, 0x0800); /* TCP 80 -> 443: the quick path */
+	ip4(&f, IPPROTO_TCP, 0x0a000002, 80, 443, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	cr_expect_eq(verdict_of(&f, x->skel->progs.vs_tc_egress, VS_DIR_OUT,
+				TC_ACT_UNSPEC), VS_KCNT_not_voip);
+	f.n -= 1; /* 19 bytes of TCP header */
+	cr_expect_eq(verdict(&f), VS_KCNT_malformed);
+	eth(&f, 0, 0x0800); /* 5061: SIP's range, not a SIP port */
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 5061, 443, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	f.b[14 + 21] = 5060 & 0xff; /* source port 5060 */
+	cr_expect_eq(verdict(&f), VS_KCNT_sip);
+	eth(&f, 0, 0x0800); /* a later fragment of unknown datagram */
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 80, 443, 0x0010, 77, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_frag_unknown);
+	eth(&f, 0, 0x0800);
+	ip4_opts(&f, 8, 0x0a000002, 5060, 443);
+	cr_expect_eq(verdict(&f), VS_KCNT_sip, "IPv4 options");
+	eth(&f, 0, 0x0800);
+	ip4(&f, 47, 0x0a000002, 0, 0, 0, 1, 1); /* GRE: tun_protos */
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
+	cr_assert_eq(vs_xdp__tun_proto(x, 47, 1), 0);
+	cr_expect_eq(verdict(&f), VS_KCNT_tunnel);
+	cr_assert_eq(vs_xdp__tun_proto(x, 47, 0), 0);
+}
+
 Test(xdp_prog, media_follows_on_media)
 {
 	struct vs_endpoint ep = { .port = 4000 };
