@@ -12,4 +12,13 @@ __attribute__((section("xdp"), used)) int vs_bench_pass(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* The same for TC (TC_ACT_UNSPEC: the frame goes on), so that the tests'
+ * kernel probe (tests/integration/xdp_lib.sh) can try a TC BPF filter
+ * without touching traffic. */
+__attribute__((section("tc"), used)) int vs_bench_tc_pass(struct __sk_buff *skb)
+{
+	(void)skb;
+	return -1;
+}
+
 char LICENSE[] __attribute__((section("license"), used)) = "GPL";

@@ -101,6 +101,8 @@ xdp_probe() {
 		ip link set dev "$VXS_S" xdpdrv obj "$o" sec xdp
 	ip link set dev "$VXS_S" xdpdrv off 2>/dev/null
 	probe_note VXS_KMISS "TC clsact qdisc" tc qdisc add dev "$VXS_S" clsact
+	probe_note VXS_KMISS "TC BPF filters (cls_bpf)" tc filter add dev "$VXS_S" \
+		egress bpf direct-action obj "$o" sec tc
 	tc qdisc del dev "$VXS_S" clsact 2>/dev/null
 	probe_note VXS_KMISS_XSK "XSKMAP maps" bpftool map create "$pin" \
 		type xskmap key 4 value 4 entries 1 name vxs_probe
