@@ -166,6 +166,12 @@ struct {
 	__type(value, struct vs_xsk_slot);
 } xsk_slots SEC(".maps");
 
+/* afxdp mode: the reader's doorbell (VS_XSK_BELL_BYTES). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, VS_XSK_BELL_BYTES);
+} xsk_bell SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
 	__uint(max_entries, VS_XSK_MAX);

@@ -475,8 +475,8 @@ int vs_xdp_copy(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* afxdp mode: the timestamp travels in the metadata area. */
-static __always_inline void xsk_meta(struct xdp_md *ctx, int v)
+/* afxdp mode: the timestamp (and the hint) travel in the metadata area. */
+static __always_inline void xsk_meta(struct xdp_md *ctx, int v, __u32 hint)
 {
 	struct vs_xsk_meta *m;
 
@@ -488,18 +488,20 @@ static __always_inline void xsk_meta(struct xdp_md *ctx, int v)
 	m->ts_ns = bpf_ktime_get_ns();
 	m->magic = VS_XSK_MAGIC;
 	m->reason = v;
+	m->hint = hint;
 }
 
 /* To the AF_XDP socket of this interface's RX queue; XDP_DROP when the
  * interface or queue has none (the frame is then counted as lost). */
-static __always_inline long xsk_redirect(struct xdp_md *ctx, int v)
+static __always_inline long xsk_redirect(struct xdp_md *ctx, int v,
+					 __u32 hint)
 {
 	__u32 ifi = ctx->ingress_ifindex, q = ctx->rx_queue_index;
 	struct vs_xsk_slot *sl = bpf_map_lookup_elem(&xsk_slots, &ifi);
 
 	if (!sl || q >= sl->n)
 		return XDP_DROP;
-	xsk_meta(ctx, v);
+	xsk_meta(ctx, v, hint);
 	return bpf_redirect_map(&xsks, sl->base + q, XDP_DROP);
 }
 
@@ -509,7 +511,7 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct vs_kcounters *k = counters_of(VS_DIR_IN);
-	struct pass ps = {}; /* afxdp has no use for it */
+	struct pass ps = {};
 	long act = XDP_DROP;
 	int v, dv = 0;
 
@@ -520,8 +522,16 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	v = classify(data, data_end, &ps);
 
 	if (is_pass(v)) {
-		act = xsk_redirect(ctx, v);
+		act = xsk_redirect(ctx, v, ps.hint);
 		dv = act == XDP_REDIRECT ? 1 : -1;
+	}
+	/* The frame reaches its socket at the end of the NAPI poll; the
+	 * reader, woken now, waits for it briefly (afxdp_rx.c). */
+	if (dv > 0 && wakes_now(v)) {
+		__u64 bell = v;
+
+		bpf_ringbuf_output(&xsk_bell, &bell, sizeof(bell),
+				   BPF_RB_FORCE_WAKEUP);
 	}
 	count(k, v, dv);
 	return act;

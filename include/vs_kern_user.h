@@ -89,7 +89,15 @@ struct vs_xsk_meta {
 	__u64 ts_ns;  /* bpf_ktime_get_ns() when seen */
 	__u32 magic;  /* VS_XSK_MAGIC */
 	__u32 reason; /* enum vs_kcnt that passed it */
+	__u32 hint;   /* as struct vs_ring_hdr's: RTP/RTCP's endpoint hash */
+	__u32 pad;
 };
+
+/* afxdp mode: bytes of the xsk_bell ring buffer. The program rings it
+ * (an 8-byte record, forced wakeup) for each frame that must reach the
+ * daemon at once (SIP, fragments); the reader sleeps on it, not on the
+ * sockets, which would wake it for every frame. */
+#define VS_XSK_BELL_BYTES 16384
 
 /* afxdp mode: value of the xsk_slots map (key: ifindex). Queue q of that
  * interface has its AF_XDP socket at xsks[base + q], q < n, so several

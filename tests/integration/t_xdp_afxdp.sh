@@ -100,6 +100,8 @@ expect_count kernel.in.delivery_failed = 0
 	fail "afxdp.frames != kernel delivered"
 ok "afxdp.frames = kernel.in.delivered = $(kcount afxdp.frames)"
 expect_count afxdp.no_meta = 0
+# SIP rang the reader's doorbell; RTP waited for its timeout
+expect_count afxdp.bells -gt 0
 expect_count afxdp.rx_dropped = 0
 [ "$(wc -l <"$TMP/live.json")" = 3 ] || fail "expected 3 CDRs"
 ok "3 CDRs"

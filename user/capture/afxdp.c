@@ -169,6 +169,29 @@ static int open_if(struct vs_afxdp *a, const struct vs_afxdp_opts *o,
 	return err;
 }
 
+/* Each record is a ring; what it says does not matter. */
+static int on_bell(void *ctx, void *data, size_t len)
+{
+	struct vs_afxdp *a = ctx;
+
+	(void)data;
+	(void)len;
+	a->bells++;
+	return 0;
+}
+
+static int open_bell(struct vs_afxdp *a, int fd)
+{
+	a->bell = ring_buffer__new(fd, on_bell, a, NULL);
+	if (!a->bell) {
+		int err = -errno;
+
+		vs_err("afxdp: the xsk_bell ring buffer: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 struct vs_afxdp *vs_afxdp__open(const struct vs_afxdp_opts *o)
 {
 	struct vs_afxdp *a = calloc(1, sizeof(*a));
@@ -176,8 +199,12 @@ struct vs_afxdp *vs_afxdp__open(const struct vs_afxdp_opts *o)
 
 	if (!a)
 		return NULL;
+	a->ahead = o->ahead;
+	a->ahead_ctx = o->ahead_ctx;
 	for (int i = 0; i < o->n_if && !err; i++)
 		err = open_if(a, o, o->ifindex[i]);
+	if (!err && o->bell_fd >= 0)
+		err = open_bell(a, o->bell_fd);
 	if (err) {
 		vs_afxdp__close(a);
 		errno = -err;
@@ -192,5 +219,6 @@ void vs_afxdp__close(struct vs_afxdp *a)
 		return;
 	for (int i = 0; i < a->n; i++)
 		close_queue(&a->q[i]);
+	ring_buffer__free(a->bell);
 	free(a);
 }

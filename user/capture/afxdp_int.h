@@ -3,6 +3,7 @@
 #ifndef VS_CAPTURE_AFXDP_INT_H
 #define VS_CAPTURE_AFXDP_INT_H
 
+#include <bpf/libbpf.h>
 #include <xdp/xsk.h>
 
 #include "capture/afxdp.h"
@@ -27,6 +28,11 @@ struct vs_afxdp {
 	uint64_t frames;
 	uint64_t no_meta; /* frames timestamped in userspace */
 	uint64_t wakeups; /* fill-ring kicks (need_wakeup) */
+	uint64_t bells;	  /* doorbell rings consumed */
+	struct ring_buffer *bell; /* NULL: wait on the sockets */
+	int rang;	  /* the last wait ended on a ring */
+	void (*ahead)(void *ctx, int stage, uint32_t hint);
+	void *ahead_ctx;
 	struct vs_xsk q[VS_XSK_MAX];
 };
 

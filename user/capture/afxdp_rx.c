@@ -37,15 +37,25 @@ static const struct xdp_desc *desc(struct vs_xsk *x, __u32 idx)
 	return xsk_ring_cons__rx_desc(&x->rx, idx);
 }
 
-/* The XDP program's metadata just before the frame, if it wrote one. */
-static uint64_t frame_ts(struct vs_afxdp *a, struct vs_xsk *x, __u32 idx)
+/* The XDP program's metadata just before the frame (NULL when the
+ * chunk has no room for it). */
+static struct vs_xsk_meta *meta(struct vs_xsk *x, __u32 idx)
 {
 	const struct xdp_desc *d = desc(x, idx);
 	uint8_t *data = xsk_umem__get_data(x->buf, d->addr);
-	struct vs_xsk_meta *m = (void *)(data - sizeof(*m));
+
+	if ((d->addr % x->chunk) < sizeof(struct vs_xsk_meta))
+		return NULL;
+	return (void *)(data - sizeof(struct vs_xsk_meta));
+}
+
+/* The frame's timestamp from its metadata, if the program wrote one. */
+static uint64_t frame_ts(struct vs_afxdp *a, struct vs_xsk *x, __u32 idx)
+{
+	struct vs_xsk_meta *m = meta(x, idx);
 	uint64_t ts;
 
-	if ((d->addr % x->chunk) < sizeof(*m) || m->magic != VS_XSK_MAGIC) {
+	if (!m || m->magic != VS_XSK_MAGIC) {
 		a->no_meta++;
 		return mono_ns();
 	}
@@ -75,6 +85,43 @@ static void recycle(struct vs_afxdp *a, struct vs_xsk *x, struct head *h)
 		a->wakeups++;
 		recvfrom(xsk_socket__fd(x->sock), NULL, 0, MSG_DONTWAIT, NULL,
 			 NULL);
+	}
+}
+
+/* Look-ahead, as capture/ring.c's over the ring: the metadata of the
+ * frame AHEAD_MEM descriptors on is asked for; at ahead_at[0] its hint goes
+ * to the call table (stage 0: the index slot), at ahead_at[1] again (stage
+ * 1: the call and stream the slot names). So the misses of a frame's
+ * memory overlap with the work on the frames before it. */
+#define AHEAD_MEM 12
+static const __u32 ahead_at[2] = { 8, 3 };
+
+static void ahead_one(struct vs_afxdp *a, struct vs_xsk *x, __u32 idx,
+		      int stage)
+{
+	const struct vs_xsk_meta *m = meta(x, idx);
+
+	if (m && m->magic == VS_XSK_MAGIC &&
+	    (m->reason == VS_KCNT_rtp || m->reason == VS_KCNT_rtcp))
+		a->ahead(a->ahead_ctx, stage, m->hint);
+}
+
+/* Before descriptor h->i is handed on: the stages for the ones ahead of
+ * it (at a batch's start, for all its first ones). */
+static void look_ahead(struct vs_afxdp *a, struct vs_xsk *x,
+		       const struct head *h)
+{
+	__u32 j = h->i + AHEAD_MEM;
+
+	if (j < h->n)
+		__builtin_prefetch(meta(x, h->idx + j));
+	for (int k = 0; k < 2; k++) {
+		j = h->i + ahead_at[k];
+		if (h->i == 0)
+			for (__u32 f = 0; f < ahead_at[k] && f < h->n; f++)
+				ahead_one(a, x, h->idx + f, k);
+		if (j < h->n)
+			ahead_one(a, x, h->idx + j, k);
 	}
 }
 
@@ -108,6 +155,8 @@ static int round_all(struct vs_afxdp *a, vs_afxdp_fn fn, void *ctx)
 		struct vs_xsk *x = &a->q[q];
 		const struct xdp_desc *d = desc(x, h[q].idx + h[q].i);
 
+		if (a->ahead && !rc)
+			look_ahead(a, x, &h[q]);
 		if (!rc)
 			rc = fn(ctx, h[q].ts, x->ifindex,
 				xsk_umem__get_data(x->buf, d->addr), d->len);
@@ -122,17 +171,10 @@ static int round_all(struct vs_afxdp *a, vs_afxdp_fn fn, void *ctx)
 	return rc ? rc : done;
 }
 
-int vs_afxdp__poll(struct vs_afxdp *a, int timeout_ms, vs_afxdp_fn fn,
-		   void *ctx)
+int vs_afxdp__drain(struct vs_afxdp *a, vs_afxdp_fn fn, void *ctx)
 {
-	struct pollfd pfd[VS_XSK_MAX];
 	int total = 0, rc;
 
-	for (int i = 0; i < a->n; i++)
-		pfd[i] = (struct pollfd){ .fd = xsk_socket__fd(a->q[i].sock),
-					  .events = POLLIN };
-	if (poll(pfd, (nfds_t)a->n, timeout_ms) < 0)
-		return -errno;
 	for (int r = 0; r < ROUNDS; r++) {
 		rc = round_all(a, fn, ctx);
 		if (rc <= 0)
@@ -140,6 +182,38 @@ int vs_afxdp__poll(struct vs_afxdp *a, int timeout_ms, vs_afxdp_fn fn,
 		total += rc;
 	}
 	return total;
+}
+
+static int wait_sockets(struct vs_afxdp *a, int timeout_ms)
+{
+	struct pollfd pfd[VS_XSK_MAX];
+
+	for (int i = 0; i < a->n; i++)
+		pfd[i] = (struct pollfd){ .fd = xsk_socket__fd(a->q[i].sock),
+					  .events = POLLIN };
+	return poll(pfd, (nfds_t)a->n, timeout_ms) < 0 ? -errno : 0;
+}
+
+int vs_afxdp__wait(struct vs_afxdp *a, int timeout_ms)
+{
+	int rc;
+
+	if (!a->bell)
+		return wait_sockets(a, timeout_ms);
+	if (a->rang) {
+		a->rang = 0;
+		return wait_sockets(a, timeout_ms < 1 ? timeout_ms : 1);
+	}
+	rc = ring_buffer__poll(a->bell, timeout_ms);
+	if (rc < 0)
+		return rc == -EINTR ? 0 : rc;
+	a->rang = rc > 0;
+	return 0;
+}
+
+int vs_afxdp__has_bell(const struct vs_afxdp *a)
+{
+	return a->bell != NULL;
 }
 
 /* The kernel's counters of every socket, summed. */
@@ -178,6 +252,7 @@ void vs_afxdp__print_stats(const struct vs_afxdp *a, FILE *out)
 	fprintf(out, "afxdp.frames %llu\n", (unsigned long long)a->frames);
 	fprintf(out, "afxdp.no_meta %llu\n", (unsigned long long)a->no_meta);
 	fprintf(out, "afxdp.wakeups %llu\n", (unsigned long long)a->wakeups);
+	fprintf(out, "afxdp.bells %llu\n", (unsigned long long)a->bells);
 	fprintf(out, "afxdp.rx_dropped %llu\n",
 		(unsigned long long)sum.rx_dropped);
 	fprintf(out, "afxdp.rx_ring_full %llu\n",

@@ -45,6 +45,8 @@ int vs_xdp__ring_fd(const struct vs_xdp *x, int i);
 int vs_xdp__xsks_fd(const struct vs_xdp *x);
 /* afxdp: the ifindex -> struct vs_xsk_slot map. */
 int vs_xdp__xsk_slots_fd(const struct vs_xdp *x);
+/* afxdp: the xsk_bell ring buffer (VS_XSK_BELL_BYTES). */
+int vs_xdp__xsk_bell_fd(const struct vs_xdp *x);
 /* Bytes of each ring buffer. */
 uint32_t vs_xdp__ring_bytes(const struct vs_xdp *x);
 

@@ -218,6 +218,11 @@ int vs_xdp__xsk_slots_fd(const struct vs_xdp *x)
 	return bpf_map__fd(x->skel->maps.xsk_slots);
 }
 
+int vs_xdp__xsk_bell_fd(const struct vs_xdp *x)
+{
+	return bpf_map__fd(x->skel->maps.xsk_bell);
+}
+
 uint32_t vs_xdp__ring_bytes(const struct vs_xdp *x)
 {
 	return x->ring_bytes;
