@@ -260,7 +260,7 @@ Test(xdp_prog, other_and_malformed)
 	cr_expect_eq(verdict(&f), VS_KCNT_malformed);
 }
 
-/* quick_not_voip() answers only what classify() would: frames at its
+/* quick() answers only what classify() would: frames at its
  * edges (a cut TCP header, a port in a range that holds a SIP port, IPv4
  * options, a fragment, another protocol) get the verdicts they had before
  * it existed. (xsk_drops_the_rest runs it in the afxdp program.) */
@@ -293,6 +293,30 @@ Test(xdp_prog, quick_path_agrees)
 	cr_assert_eq(vs_xdp__tun_proto(x, 47, 1), 0);
 	cr_expect_eq(verdict(&f), VS_KCNT_tunnel);
 	cr_assert_eq(vs_xdp__tun_proto(x, 47, 0), 0);
+
+	/* quick_media: RTP to its port's media_one address; to a second
+	 * address on that port (the hash), to a media port in SIP's range
+	 * and from a live endpoint: the full path, the same verdicts. */
+	media_v4(2, 4000, 1);
+	media_v4(3, 4000, 1);
+	media_v4(2, 5070, 1);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	f.b[14 + 20 + 9] = 201;
+	cr_expect_eq(verdict(&f), VS_KCNT_rtcp);
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000003, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp, "second address: the hash");
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000004, 30000, 4000, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_not_voip, "live port, other address");
+	eth(&f, 0, 0x0800);
+	ip4(&f, IPPROTO_UDP, 0x0a000002, 30000, 5070, 0, 1, 1);
+	cr_expect_eq(verdict(&f), VS_KCNT_rtp, "media port in SIP's range");
+	media_v4(2, 4000, 0);
+	media_v4(3, 4000, 0);
+	media_v4(2, 5070, 0);
 }
 
 Test(xdp_prog, media_follows_on_media)
