@@ -29,9 +29,11 @@
  * program's doorbell (xsk_bell), rung for SIP and fragments only, and
  * otherwise wakes when a quarter of the RX ring may have filled at 200 k
  * frames/s (XSK_GATHER_PER_MS): 20 ms with the default 16 k frames, 5 ms
- * with `ringbuffer = 1`. A drain that found XSK_FLOOD frames or more
- * goes again at once. Without the doorbell (its map missing): after a
- * poll that found only a few, 1 ms is let gather. */
+ * with `ringbuffer = 1`; twice that after a drain that found nothing (no
+ * RTP flows: the next call starts with SIP, which rings). A drain that
+ * found XSK_FLOOD frames or more goes again at once. Without the doorbell
+ * (its map missing): after a poll that found only a few, 1 ms is let
+ * gather. */
 #define XSK_GATHER_PER_MS 800 /* 200 frames/ms, a quarter of the ring */
 #define XSK_FLOOD 1024
 #define XSK_GATHER_US 1000
@@ -347,7 +349,8 @@ static int run_xsk(struct vs_live *l)
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		err = vs_afxdp__wait(l->xsk, wait_ms);
+		err = vs_afxdp__wait(l->xsk, n || !bell ? wait_ms
+							: 2 * wait_ms);
 		if (err && err != -EINTR)
 			return err;
 	}
