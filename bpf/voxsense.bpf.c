@@ -341,6 +341,23 @@ static __always_inline void count(struct vs_kcounters *k, int v, int dv)
 		k->c[VS_KCNT_delivery_failed]++;
 }
 
+/* The frame's verdict in *v: quick()'s when it can tell, else
+ * classify()'s. An unrelated frame quick() turned away is counted here and
+ * 1 returned: the program then returns at once, having run only the few
+ * lines of code quick() takes. */
+static __always_inline int decide(void *data, void *end, struct pass *ps,
+				  struct vs_kcounters *k, int *v)
+{
+	*v = quick(data, end, ps);
+	if (*v == VS_KCNT_not_voip) {
+		count(k, *v, 0);
+		return 1;
+	}
+	if (*v < 0)
+		*v = classify(data, end, ps);
+	return 0;
+}
+
 /* Frame length to copy: bounded by snaplen and by VS_SNAP_MAX - 1, and for
  * RTP by the end of its header (head, struct pass) when cfg's rtp_head is
  * set. 0 when nothing can be copied. */
@@ -502,13 +519,8 @@ int vs_xdp_copy(struct xdp_md *ctx)
 	struct pass ps = {};
 	int v, dv = 0;
 
-	v = quick(data, data_end, &ps);
-	if (v == VS_KCNT_not_voip) {
-		count(k, v, 0);
+	if (decide(data, data_end, &ps, k, &v))
 		return XDP_PASS;
-	}
-	if (v < 0)
-		v = classify(data, data_end, &ps);
 	if (is_pass(v))
 		dv = deliver_xdp(ctx, v, &ps);
 	count(k, v, dv);
@@ -555,13 +567,8 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	long act = XDP_DROP;
 	int v, dv = 0;
 
-	v = quick(data, data_end, &ps);
-	if (v == VS_KCNT_not_voip) {
-		count(k, v, 0);
+	if (decide(data, data_end, &ps, k, &v))
 		return XDP_DROP;
-	}
-	if (v < 0)
-		v = classify(data, data_end, &ps);
 
 	if (is_pass(v)) {
 		act = xsk_redirect(ctx, v, ps.hint);
@@ -606,13 +613,8 @@ int vs_tc_egress(struct __sk_buff *skb)
 	struct pass ps = {};
 	int v, dv = 0;
 
-	v = quick(data, data_end, &ps);
-	if (v == VS_KCNT_not_voip) {
-		count(k, v, 0);
+	if (decide(data, data_end, &ps, k, &v))
 		return TC_ACT_UNSPEC;
-	}
-	if (v < 0)
-		v = classify(data, data_end, &ps);
 
 	if (is_pass(v))
 		dv = deliver_tc(skb, v, &ps);
