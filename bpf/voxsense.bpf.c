@@ -81,10 +81,9 @@ static __always_inline void frag_key(struct vs_frag_key *k,
 
 /* RTCP packet types are 200-207 with version 2 (RFC 5761 keeps RTP
  * payload types out of that range when multiplexed). */
-static __always_inline int is_rtcp(const struct pkt *p)
+static __always_inline int is_rtcp(__u8 first, __u8 second)
 {
-	return (p->l4_first & 0xc0) == 0x80 && p->l4_second >= 200 &&
-	       p->l4_second <= 207;
+	return (first & 0xc0) == 0x80 && second >= 200 && second <= 207;
 }
 
 /* The endpoint is its port's media_one slot: one array read. */
@@ -157,7 +156,8 @@ static __always_inline int classify_l4(struct pkt *p, struct pass *out)
 	     media_live(pb, ps->media, &p->src))) {
 		/* The daemon looks the destination up first. */
 		out->hint = vs_ep_hash(p->dst.addr, bpf_ntohs(p->dst.port));
-		return is_rtcp(p) ? VS_KCNT_rtcp : VS_KCNT_rtp;
+		return is_rtcp(p->l4_first, p->l4_second) ? VS_KCNT_rtcp
+							  : VS_KCNT_rtp;
 	}
 	pb = bpf_map_lookup_elem(&tun_ports, &zero);
 	if (pb && (port_in(pb, ps->tun, p->src.port) ||
@@ -193,7 +193,7 @@ static __always_inline int quick_media(void *data, void *end, struct iphdr *ip,
 	if (!media_slot_is(&k))
 		return -1;
 	out->hint = vs_ep_hash(k.addr, bpf_ntohs(k.port));
-	if (b[1] >= 200 && b[1] <= 207)
+	if (is_rtcp(b[0], b[1]))
 		return VS_KCNT_rtcp;
 	out->head = rtp_head_len(data, b, end, b[0]);
 	return VS_KCNT_rtp;

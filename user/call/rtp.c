@@ -74,7 +74,6 @@ int vs_rtp__parse_cut(const uint8_t *buf, size_t len, size_t cut,
 	}
 	h->payload = buf + off;
 	h->payload_len = (uint32_t)(len - off - pad);
-	h->payload_cut = (uint32_t)cut;
 	return 0;
 }
 

@@ -17,7 +17,6 @@ struct vs_rtp_hdr {
 	uint32_t ssrc;
 	const uint8_t *payload; /* after CSRCs and extension, before padding */
 	uint32_t payload_len;	/* bytes of it captured */
-	uint32_t payload_cut;	/* bytes of it (and padding) not captured */
 };
 
 /* 0, or -EINVAL when buf is not a plausible RTP packet (version != 2,
@@ -25,7 +24,7 @@ struct vs_rtp_hdr {
 int vs_rtp__parse(const uint8_t *buf, size_t len, struct vs_rtp_hdr *h);
 /* The same for a packet whose last `cut` bytes were not captured (struct
  * vs_datagram's cut): the header must be whole; the padding, at the end,
- * is then unknown and counted in payload_cut. */
+ * is then unknown, and payload_len counts what was captured. */
 int vs_rtp__parse_cut(const uint8_t *buf, size_t len, size_t cut,
 		      struct vs_rtp_hdr *h);
 

@@ -203,7 +203,7 @@ struct vs_afxdp *vs_afxdp__open(const struct vs_afxdp_opts *o)
 	a->ahead_ctx = o->ahead_ctx;
 	for (int i = 0; i < o->n_if && !err; i++)
 		err = open_if(a, o, o->ifindex[i]);
-	if (!err && o->bell_fd >= 0)
+	if (!err)
 		err = open_bell(a, o->bell_fd);
 	if (err) {
 		vs_afxdp__close(a);

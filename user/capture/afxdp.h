@@ -19,7 +19,7 @@ struct vs_afxdp_opts {
 	int n_if;
 	int xsks_fd;	 /* the program's XSKMAP */
 	int slots_fd;	 /* its xsk_slots map (ifindex -> first slot) */
-	int bell_fd;	 /* its xsk_bell ring buffer; -1: none */
+	int bell_fd;	 /* its xsk_bell ring buffer */
 	uint32_t frames; /* UMEM frames per RX queue, a power of two */
 	/* Called with the program's hint (struct vs_xsk_meta) of RTP/RTCP
 	 * frames a few frames before they are handed on, at stages 0 and 1
@@ -42,16 +42,12 @@ void vs_afxdp__close(struct vs_afxdp *a);
  * waiting (at most a few thousand frames per socket). Count delivered, or
  * the first non-zero fn result. */
 int vs_afxdp__drain(struct vs_afxdp *a, vs_afxdp_fn fn, void *ctx);
-/* Sleeps until there is something to drain or timeout_ms passed. With the
- * doorbell: until the program rings it (SIP, fragments) or the timeout, so
- * that RTP gathers in the RX rings instead of waking the reader for each
- * frame; after a ring, the next wait watches the sockets for up to 1 ms
- * (the frame that rang is queued at the end of the kernel's poll, maybe
- * after the wakeup). Without it: until any socket has a frame. 0 or
- * -errno. */
+/* Sleeps until the program rings the doorbell (SIP, fragments) or
+ * timeout_ms passed, so that RTP gathers in the RX rings instead of waking
+ * the reader for each frame; after a ring, the next wait watches the
+ * sockets for up to 1 ms (the frame that rang is queued at the end of the
+ * kernel's poll, maybe after the wakeup). 0 or -errno. */
 int vs_afxdp__wait(struct vs_afxdp *a, int timeout_ms);
-/* Whether the doorbell works (waits then gather RTP). */
-int vs_afxdp__has_bell(const struct vs_afxdp *a);
 
 /* "afxdp.* N" lines: frames, ring drops, invalid descriptors. */
 void vs_afxdp__print_stats(const struct vs_afxdp *a, FILE *out);

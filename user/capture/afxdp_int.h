@@ -29,7 +29,7 @@ struct vs_afxdp {
 	uint64_t no_meta; /* frames timestamped in userspace */
 	uint64_t wakeups; /* fill-ring kicks (need_wakeup) */
 	uint64_t bells;	  /* doorbell rings consumed */
-	struct ring_buffer *bell; /* NULL: wait on the sockets */
+	struct ring_buffer *bell; /* the program's xsk_bell */
 	int rang;	  /* the last wait ended on a ring */
 	void (*ahead)(void *ctx, int stage, uint32_t hint);
 	void *ahead_ctx;

@@ -198,8 +198,6 @@ int vs_afxdp__wait(struct vs_afxdp *a, int timeout_ms)
 {
 	int rc;
 
-	if (!a->bell)
-		return wait_sockets(a, timeout_ms);
 	if (a->rang) {
 		a->rang = 0;
 		return wait_sockets(a, timeout_ms < 1 ? timeout_ms : 1);
@@ -209,11 +207,6 @@ int vs_afxdp__wait(struct vs_afxdp *a, int timeout_ms)
 		return rc == -EINTR ? 0 : rc;
 	a->rang = rc > 0;
 	return 0;
-}
-
-int vs_afxdp__has_bell(const struct vs_afxdp *a)
-{
-	return a->bell != NULL;
 }
 
 /* The kernel's counters of every socket, summed. */

@@ -31,13 +31,9 @@
  * frames/s (XSK_GATHER_PER_MS): 20 ms with the default 16 k frames, 5 ms
  * with `ringbuffer = 1`; twice that after a drain that found nothing (no
  * RTP flows: the next call starts with SIP, which rings). A drain that
- * found XSK_FLOOD frames or more goes again at once. Without the doorbell
- * (its map missing): after a poll that found only a few, 1 ms is let
- * gather. */
+ * found XSK_FLOOD frames or more goes again at once. */
 #define XSK_GATHER_PER_MS 800 /* 200 frames/ms, a quarter of the ring */
 #define XSK_FLOOD 1024
-#define XSK_GATHER_US 1000
-#define XSK_GATHER_BELOW 256
 
 /* afxdp: UMEM frames per RX queue for each MB of `ringbuffer`, and at
  * most this many. A chunk holds one frame however short, so a 4 MB copy
@@ -332,8 +328,7 @@ static int xsk_gather_ms(const struct vs_live *l)
 
 static int run_xsk(struct vs_live *l)
 {
-	int bell = vs_afxdp__has_bell(l->xsk);
-	int wait_ms = bell ? xsk_gather_ms(l) : WAIT_MS;
+	int wait_ms = xsk_gather_ms(l);
 	int n, err;
 
 	while (!*l->o.stop) {
@@ -343,14 +338,7 @@ static int run_xsk(struct vs_live *l)
 		vs_live__maybe_idle(l);
 		if (n >= XSK_FLOOD)
 			continue;
-		if (!bell && n > 0 && n < XSK_GATHER_BELOW) {
-			struct timespec ts = { 0, XSK_GATHER_US * 1000 };
-
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		err = vs_afxdp__wait(l->xsk, n || !bell ? wait_ms
-							: 2 * wait_ms);
+		err = vs_afxdp__wait(l->xsk, n ? wait_ms : 2 * wait_ms);
 		if (err && err != -EINTR)
 			return err;
 	}
