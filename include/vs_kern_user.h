@@ -90,7 +90,8 @@ struct vs_xsk_meta {
 	__u32 magic;  /* VS_XSK_MAGIC */
 	__u32 reason; /* enum vs_kcnt that passed it */
 	__u32 hint;   /* as struct vs_ring_hdr's: RTP/RTCP's endpoint hash */
-	__u32 pad;
+	__u32 origlen; /* frame length on the wire: RTP is cut after its
+			* header when vs_kcfg's rtp_head is set */
 };
 
 /* afxdp mode: bytes of the xsk_bell ring buffer. The program rings it
@@ -168,20 +169,24 @@ struct vs_kcfg {
 
 /* The per-CPU counters: one value holds them all, per direction (key 0 =
  * XDP receive, 1 = TC egress), so a packet costs one map lookup. `seen`
- * counts every frame; each frame then ends in exactly one verdict below. */
+ * counts every frame; each frame then ends in exactly one verdict below.
+ * The order is the cache's: what an unrelated frame (seen, not_voip) and
+ * an RTP frame (seen, rtp, delivered) write comes first, so that each
+ * writes one cache line of the value, not two (104 bytes, at any 8-byte
+ * offset of a line: the per-CPU allocator aligns no further). */
 #define VS_KCNT(X)                                                             \
 	X(seen)		   /* every frame the program ran on */                \
-	X(sip)		   /* passed: TCP/UDP port in sipport */               \
+	X(not_voip)	   /* IP, but no passing verdict below */              \
 	X(rtp)		   /* passed: endpoint in media, RTP */                \
+	X(delivered)	   /* passed and queued to userspace */                \
+	X(sip)		   /* passed: TCP/UDP port in sipport */               \
 	X(rtcp)		   /* passed: endpoint in media, RTCP type */          \
 	X(fragment)	   /* passed: later fragment of a passed datagram */   \
 	X(frag_unknown)	   /* passed: later fragment seen before its first */  \
 	X(tunnel)	   /* passed: tun_ports UDP port or tun_protos proto */\
 	X(ip_filtered)	   /* VoIP, refused by interface_ip_filter */          \
-	X(not_voip)	   /* IP, but nothing of the above */                  \
 	X(not_ip)	   /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */         \
 	X(malformed)	   /* truncated or bad header */                       \
-	X(delivered)	   /* passed and queued to userspace */                \
 	X(delivery_failed) /* passed but ring full / no socket: lost */
 
 enum vs_kcnt {

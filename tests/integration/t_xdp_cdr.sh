@@ -35,10 +35,8 @@ echo "-- savertp = header: the kernel copies RTP through its header only"
 # original capture read offline.
 "$VSGEN" -o "$TMP/c.pcap" -n 3 -d 4 --rtcp --dtmf 19#* --seed 5 \
 	--start 1700002000 >/dev/null || fail vsgen
-# RTP (not RTCP's packet types 200-204, M + PT 72-76 read as RTP) with
-# more than the header and an event's 4 bytes: the DTMF packets are whole.
-n_rtp=$(tcpdump -r "$TMP/c.pcap" 'udp and not port 5060 and udp[4:2] > 24 and
-	((udp[9] & 0x7f) < 72 or (udp[9] & 0x7f) > 76)' 2>/dev/null | wc -l)
+# The DTMF packets are whole: no more than the header and an event.
+n_rtp=$(rtp_over_head "$TMP/c.pcap")
 rm -rf "$TMP/spool" "$TMP/live.json"
 conf_base >"$TMP/vs.conf" <<-CONF
 	savesip = yes
@@ -55,15 +53,6 @@ expect_count call.rtcp_partial = 0
 expect_count pipeline.sip_partial = 0
 "$VS_BIN" -r "$TMP/c.pcap" --spooldir "$TMP/orig_c" -c /dev/null \
 	--cdr-json "$TMP/orig_c.json" 2>/dev/null || fail "voxsense -r c.pcap"
-media_facts() {
-	python3 -c '
-import json, sys
-for l in sorted(open(sys.argv[1]), key=lambda l: json.loads(l)["call_id"]):
-    d = json.loads(l)
-    print(d["call_id"], [(s["packets"], s["rtcp_packets"], s["codec"],
-        s["payload_type"], s["ptime_ms"], s["dtmf"], s["dtmf_events"],
-        s["lost"]) for s in d["streams"]])' "$1"
-}
 media_facts "$TMP/live.json" >"$TMP/live_c.facts"
 media_facts "$TMP/orig_c.json" >"$TMP/orig_c.facts"
 grep -q "'19#\*'" "$TMP/orig_c.facts" || fail "no DTMF in the reference CDRs"

@@ -294,8 +294,32 @@ for l in sorted(open(sys.argv[1]), key=lambda l: json.loads(l)["call_id"]):
           [(s["packets"], s["rtcp_packets"]) for s in d["streams"]])' "$1"
 }
 
-# Kernel counter names, in the order of VS_KCNT in include/vs_kern_user.h.
-VXS_KCNT="seen sip rtp rtcp fragment frag_unknown tunnel ip_filtered not_voip not_ip malformed delivered delivery_failed"
+# media_facts CDR_JSON: per call (by Call-ID) what its streams say of the
+# media: packets, codec, ptime, DTMF, loss (what RTP cut after its header
+# must still give).
+media_facts() {
+	python3 -c '
+import json, sys
+for l in sorted(open(sys.argv[1]), key=lambda l: json.loads(l)["call_id"]):
+    d = json.loads(l)
+    print(d["call_id"], [(s["packets"], s["rtcp_packets"], s["codec"],
+        s["payload_type"], s["ptime_ms"], s["dtmf"], s["dtmf_events"],
+        s["lost"]) for s in d["streams"]])' "$1"
+}
+
+# rtp_over_head PCAP: RTP datagrams (not RTCP's packet types 200-204, which
+# M + PT 72-76 read as RTP) longer than the header and an RFC 4733 event:
+# those the kernel cuts when nothing needs the audio.
+rtp_over_head() {
+	tcpdump -r "$1" 'udp and not port 5060 and udp[4:2] > 24 and
+		((udp[9] & 0x7f) < 72 or (udp[9] & 0x7f) > 76)' 2>/dev/null | wc -l
+}
+
+# Kernel counter names, in the order of VS_KCNT in include/vs_kern_user.h
+# (read from there: the order is the cache's, and may change).
+VXS_KCNT=$(sed -n 's/^\tX(\([a-z_]*\)).*/\1/p' "$top/include/vs_kern_user.h")
+[ "$(echo $VXS_KCNT | wc -w)" = 13 ] ||
+	fail "cannot read the kernel counter names from include/vs_kern_user.h"
 
 # kmap DIR NAME: a kernel counter read live from the pinned map with
 # bpftool (DIR 0 = XDP receive, 1 = TC egress), summed over CPUs.

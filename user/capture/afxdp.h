@@ -28,10 +28,13 @@ struct vs_afxdp_opts {
 	void *ahead_ctx;
 };
 
-/* One received frame; ts_ns is CLOCK_MONOTONIC (from the XDP metadata, or
- * read at receive when the driver kept none). */
+/* One received frame: len bytes of it at data, origlen on the wire (more
+ * when the program cut an RTP frame after its header); ts_ns is
+ * CLOCK_MONOTONIC (from the XDP metadata, or read at receive when the
+ * driver kept none). */
 typedef int (*vs_afxdp_fn)(void *ctx, uint64_t ts_ns, int ifindex,
-			   const uint8_t *data, uint32_t len);
+			   const uint8_t *data, uint32_t len,
+			   uint32_t origlen);
 
 /* Sockets on every RX queue of every interface. NULL with errno, cause
  * logged. */

@@ -21,7 +21,8 @@ struct head {
 	__u32 idx; /* RX ring index of the batch's first descriptor */
 	__u32 n;   /* descriptors in the batch */
 	__u32 i;   /* next one to hand on */
-	uint64_t ts;
+	uint64_t ts;	  /* its timestamp */
+	uint32_t origlen; /* its length on the wire; 0: the descriptor's */
 };
 
 static uint64_t mono_ns(void)
@@ -49,19 +50,21 @@ static struct vs_xsk_meta *meta(struct vs_xsk *x, __u32 idx)
 	return (void *)(data - sizeof(struct vs_xsk_meta));
 }
 
-/* The frame's timestamp from its metadata, if the program wrote one. */
-static uint64_t frame_ts(struct vs_afxdp *a, struct vs_xsk *x, __u32 idx)
+/* The timestamp and length of h's next frame from its metadata, if the
+ * program wrote one. */
+static void frame_meta(struct vs_afxdp *a, struct vs_xsk *x, struct head *h)
 {
-	struct vs_xsk_meta *m = meta(x, idx);
-	uint64_t ts;
+	struct vs_xsk_meta *m = meta(x, h->idx + h->i);
 
 	if (!m || m->magic != VS_XSK_MAGIC) {
 		a->no_meta++;
-		return mono_ns();
+		h->ts = mono_ns();
+		h->origlen = 0;
+		return;
 	}
-	ts = m->ts_ns;
+	h->ts = m->ts_ns;
+	h->origlen = m->origlen;
 	m->magic = 0; /* the chunk is reused: never read it twice */
-	return ts;
 }
 
 /* The batch's chunks back to the kernel. The fill ring is as large as the
@@ -149,7 +152,7 @@ static int round_all(struct vs_afxdp *a, vs_afxdp_fn fn, void *ctx)
 		h[q].i = 0;
 		h[q].n = xsk_ring_cons__peek(&x->rx, BATCH, &h[q].idx);
 		if (h[q].n)
-			h[q].ts = frame_ts(a, x, h[q].idx);
+			frame_meta(a, x, &h[q]);
 	}
 	while ((q = oldest(h, a->n)) >= 0) {
 		struct vs_xsk *x = &a->q[q];
@@ -159,10 +162,11 @@ static int round_all(struct vs_afxdp *a, vs_afxdp_fn fn, void *ctx)
 			look_ahead(a, x, &h[q]);
 		if (!rc)
 			rc = fn(ctx, h[q].ts, x->ifindex,
-				xsk_umem__get_data(x->buf, d->addr), d->len);
+				xsk_umem__get_data(x->buf, d->addr), d->len,
+				h[q].origlen > d->len ? h[q].origlen : d->len);
 		done++;
 		if (++h[q].i < h[q].n)
-			h[q].ts = frame_ts(a, x, h[q].idx + h[q].i);
+			frame_meta(a, x, &h[q]);
 	}
 	for (q = 0; q < a->n; q++)
 		if (h[q].n)

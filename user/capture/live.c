@@ -154,12 +154,12 @@ static void on_ahead(void *ctx, int stage, const struct vs_ring_hdr *h)
 
 /* AF_XDP hands over whole frames: snaplen applies here. */
 static int on_xsk(void *ctx, uint64_t ts_ns, int ifindex,
-		  const uint8_t *data, uint32_t len)
+		  const uint8_t *data, uint32_t len, uint32_t origlen)
 {
 	struct vs_live *l = ctx;
 	uint32_t cap = snaplen(l);
 
-	return deliver(l, ts_ns, ifindex, data, len < cap ? len : cap, len,
+	return deliver(l, ts_ns, ifindex, data, len < cap ? len : cap, origlen,
 		       VS_DIR_IN);
 }
 
