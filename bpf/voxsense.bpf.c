@@ -86,15 +86,25 @@ static __always_inline int is_rtcp(__u8 first, __u8 second)
 	return (first & 0xc0) == 0x80 && second >= 200 && second <= 207;
 }
 
-/* The endpoint is its port's media_one slot: one array read. */
+/* IPv4 address v4 (network order) on port is its port's media_one slot:
+ * one array read. */
+static __always_inline int media_slot_v4(__be16 port, __be32 v4)
+{
+	__u32 p = bpf_ntohs(port), k = p >> 1;
+	struct vs_media_slot *sl = bpf_map_lookup_elem(&media_one, &k);
+
+	if (!sl || !v4)
+		return 0;
+	return *(__u32 *)(p & 1 ? sl->odd : sl->even) == v4;
+}
+
+/* The endpoint is its port's media_one slot (IPv6 never is). */
 static __always_inline int media_slot_is(const struct vs_media_key *ep)
 {
-	__u32 port = bpf_ntohs(ep->port);
-	struct vs_media_slot *sl = bpf_map_lookup_elem(&media_one, &port);
 	const __u32 *a = (const __u32 *)ep->addr;
 
-	return sl && sl->w[3] == a[3] && sl->w[2] == a[2] &&
-	       sl->w[1] == a[1] && sl->w[0] == a[0];
+	return !a[0] && !a[1] && a[2] == bpf_htonl(0xffff) &&
+	       media_slot_v4(ep->port, a[3]);
 }
 
 /* Is this (address, port) a live media endpoint? The port's bit in
@@ -186,12 +196,11 @@ static __always_inline int quick_media(void *data, void *end, struct iphdr *ip,
 		return -1;
 	c = bpf_map_lookup_elem(&cfg, &zero);
 	mp = bpf_map_lookup_elem(&media_ports, &zero);
-	if (!c || c->ipfilter || !mp || !port_in(mp, ps->media, udp->dest))
+	if (!c || c->ipfilter || !mp || !port_in(mp, ps->media, udp->dest) ||
+	    !media_slot_v4(udp->dest, ip->daddr))
 		return -1;
 	addr_from_v4(k.addr, ip->daddr);
 	k.port = udp->dest;
-	if (!media_slot_is(&k))
-		return -1;
 	out->hint = vs_ep_hash(k.addr, bpf_ntohs(k.port));
 	if (is_rtcp(b[0], b[1]))
 		return VS_KCNT_rtcp;

@@ -556,12 +556,12 @@ Test(xdp_prog, media_ports_count_endpoints_per_port)
  * or -1 when the slot is empty. */
 static int media_slot_last(uint16_t port)
 {
-	uint32_t w[4], zero[4] = { 0 };
-	__u32 k = port;
+	uint8_t pair[8], zero[4] = { 0 }, *v4 = pair + 4 * (port & 1);
+	__u32 k = port >> 1;
 
 	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.media_one),
-					 &k, w), 0);
-	return memcmp(w, zero, 16) ? ((uint8_t *)w)[15] : -1;
+					 &k, pair), 0);
+	return memcmp(v4, zero, 4) ? v4[3] : -1;
 }
 
 /* media_one names the first endpoint on a port and only while it is in
@@ -695,7 +695,9 @@ Test(xdp_prog, media_ipv6)
 	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);
 	vs_xdp__media(x, &ep, 1);
 	cr_expect_eq(verdict(&f), VS_KCNT_rtp);
+	cr_expect_eq(media_slot_last(4000), -1, "IPv6: no media_one slot");
 	media_v4(2, 4000, 1); /* same port, IPv4 twin (natalias) */
+	cr_expect_eq(media_slot_last(4000), 2, "the port's first IPv4 one");
 	eth(&f, 0, 0x86dd);
 	ip6_udp(&f, 3, 30000, 4000, 8); /* fd00::3: another address */
 	cr_expect_eq(verdict(&f), VS_KCNT_not_voip);

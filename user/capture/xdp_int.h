@@ -42,8 +42,9 @@ struct vs_xdp {
 	 * while the count is not 0. */
 	uint8_t *media_bits;
 	uint32_t port_refs[65536];
-	/* media_one mmapped: per port, one endpoint's address (or zero). */
-	uint32_t (*media_one)[4];
+	/* media_one mmapped: per port, one IPv4 endpoint's address (network
+	 * order) or zero. */
+	uint32_t *media_one;
 	/* port_sum mmapped, and per 1024-port range the number of ports
 	 * whose media bit is set (the range's summary bit while not 0). */
 	struct vs_port_sum *port_sum;

@@ -115,7 +115,7 @@ static int fill_ipfilter(struct vs_xdp *x, const struct vs_conf *c)
 	return 0;
 }
 
-#define MEDIA_ONE_BYTES (65536 * 16)
+#define MEDIA_ONE_BYTES (65536 * 4)
 
 /* media_ports and media_one are written in place: following a call costs
  * no syscall, and the kernel reads them directly. Zero at creation, like
@@ -208,21 +208,22 @@ static void port_ref(struct vs_xdp *x, uint16_t port, int d)
 	}
 }
 
-/* The port's media_one slot: set to the endpoint just inserted when it
- * holds none, cleared before its endpoint is removed (set = 0), so it never
- * names an address that is not in `media`. Word stores: a program reading
- * meanwhile sees at worst a mix that matches no live frame and looks the
- * frame up in `media` as before. */
+/* The port's media_one slot: set to the IPv4 endpoint just inserted when
+ * it holds none, cleared before its endpoint is removed (set = 0), so it
+ * never names an address that is not in `media`. One 4-byte store, which
+ * the program sees whole or not at all. IPv6 endpoints have no slot. */
 static void port_slot(struct vs_xdp *x, const struct vs_media_key *k,
 		      uint16_t port, int set)
 {
-	uint32_t *sl = x->media_one[port], a[4], zero[4] = { 0 };
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	uint32_t *sl = &x->media_one[port], a;
 
-	memcpy(a, k->addr, 16);
-	if (set ? memcmp(sl, zero, 16) != 0 : memcmp(sl, a, 16) != 0)
+	if (memcmp(k->addr, v4_mapped, 12) != 0)
 		return;
-	for (int i = 0; i < 4; i++)
-		__atomic_store_n(&sl[i], set ? a[i] : 0, __ATOMIC_RELEASE);
+	memcpy(&a, k->addr + 12, 4);
+	if (!a || *sl != (set ? 0 : a))
+		return;
+	__atomic_store_n(sl, set ? a : 0, __ATOMIC_RELEASE);
 }
 
 /* The port is counted before the endpoint is inserted and after it is
