@@ -21,7 +21,7 @@
 #
 # Usage: tests/bench/bench_capture.sh BUILD_DIR
 # env: BENCH_CALLS (200), BENCH_NOISE (10), BENCH_MEDIA_S (4),
-#      BENCH_ROUNDS (2), BENCH_NOISE_PPS (200000),
+#      BENCH_ROUNDS (5), BENCH_NOISE_PPS (200000),
 #      BENCH_RATES ("50000 100000 200000"), BENCH_RATE_S (3),
 #      BENCH_PERF=0 (no perf profile of CPU 0: no split of the kernel time),
 #      BENCH_CONF (a line added to the sensor's config, e.g. ringbuffer = 16),
@@ -41,7 +41,7 @@ bin=$(cd "${1:-build/rel}" && pwd)
 CALLS=${BENCH_CALLS:-200}
 NOISE=${BENCH_NOISE:-10}
 MEDIA_S=${BENCH_MEDIA_S:-4}
-ROUNDS=${BENCH_ROUNDS:-2}
+ROUNDS=${BENCH_ROUNDS:-5}
 NOISE_PPS=${BENCH_NOISE_PPS:-200000}
 RATES=${BENCH_RATES:-50000 100000 200000}
 RATE_S=${BENCH_RATE_S:-3}
