@@ -70,6 +70,14 @@ static void put(struct frame *f, const void *p, size_t n)
 	f->n += n;
 }
 
+/* n bytes that differ from their neighbours (and from zero), so that a
+ * record that misses or moves one is told from the frame. */
+static void put_pattern(struct frame *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++, f->n++)
+		f->b[f->n] = (uint8_t)(f->n * 13 + 5) | 1;
+}
+
 static void eth(struct frame *f, int vlans, uint16_t type)
 {
 	static const uint8_t mac[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
@@ -776,16 +784,18 @@ Test(xdp_prog, media_ports_pinned)
 struct last_rec {
 	int n;
 	uint32_t caplen, origlen;
+	uint8_t data[256]; /* the frame's first bytes, up to caplen */
 };
 
 static int on_rec(void *ctx, const struct vs_ring_hdr *h, const uint8_t *fr)
 {
 	struct last_rec *r = ctx;
 
-	(void)fr;
 	r->n++;
 	r->caplen = h->caplen;
 	r->origlen = h->origlen;
+	memcpy(r->data, fr, h->caplen < sizeof(r->data) ? h->caplen
+							: sizeof(r->data));
 	return 0;
 }
 
@@ -846,13 +856,13 @@ static void rtp_frame(struct frame *f, int vlans, uint8_t first, uint8_t pt,
 	ip4(f, IPPROTO_UDP, 0x0a000002, 30000, 4000, 0, 1, 1);
 	f->b[udp + 8] = first;
 	f->b[udp + 9] = pt;
-	put(f, (uint8_t[8]){ 0 }, 8);
-	put(f, (uint8_t[60]){ 0 }, 4u * (first & 15));
+	put_pattern(f, 8);
+	put_pattern(f, 4u * (first & 15));
 	if (first & 0x10) {
 		put(f, (uint8_t[4]){ 0xbe, 0xde, ext >> 8, ext & 0xff }, 4);
-		put(f, (uint8_t[64]){ 0 }, 4u * ext);
+		put_pattern(f, 4u * ext);
 	}
-	put(f, (uint8_t[160]){ 0 }, 160);
+	put_pattern(f, 160);
 }
 
 /* The record of one frame through prog (XDP or TC). */
@@ -867,6 +877,9 @@ static struct last_rec one_rec(const struct frame *f, struct bpf_program *prog)
 	drain_rings(&r);
 	cr_assert_eq(r.n, 1);
 	cr_expect_eq(r.origlen, f->n);
+	cr_expect_eq(memcmp(r.data, f->b, r.caplen < sizeof(r.data) ?
+			    r.caplen : sizeof(r.data)), 0,
+		     "the record's bytes are not the frame's");
 	return r;
 }
 
