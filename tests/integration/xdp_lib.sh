@@ -315,6 +315,41 @@ rtp_over_head() {
 		((udp[9] & 0x7f) < 72 or (udp[9] & 0x7f) > 76)' 2>/dev/null | wc -l
 }
 
+# header_only_run DTMF SECONDS [CONF_LINE]: 3 calls of SECONDS with RTCP
+# and the DTMF digits, sent to a sensor with savertp = header (and
+# CONF_LINE), so the kernel cuts RTP after its header: every RTP datagram
+# longer than that arrives cut (decode.udp_partial), RTCP and SIP whole,
+# and the CDRs' packets, codecs, DTMF and loss equal `-r` of the original.
+# Leaves the calls in $TMP/c.pcap, the sensor's output in $TMP/spool and
+# $TMP/live.json, and the number of RTP datagrams cut in N_CUT.
+header_only_run() {
+	"$VSGEN" -o "$TMP/c.pcap" -n 3 -d "$2" --rtcp --dtmf "$1" --seed 5 \
+		--start 1700002000 >/dev/null || fail vsgen
+	N_CUT=$(rtp_over_head "$TMP/c.pcap")
+	rm -rf "$TMP/spool" "$TMP/live.json"
+	conf_base >"$TMP/vs.conf" <<-CONF
+	savesip = yes
+	savertp = header
+	${3:-}
+	CONF
+	sensor_start "$TMP/vs.conf"
+	need_kernel_capture
+	send "$TMP/c.pcap"
+	sleep 0.5
+	sensor_stop
+	expect_count decode.udp_partial = "$N_CUT"
+	expect_count call.rtp_bad = 0
+	expect_count call.rtcp_partial = 0
+	expect_count pipeline.sip_partial = 0
+	"$VS_BIN" -r "$TMP/c.pcap" --spooldir "$TMP/orig_c" -c /dev/null \
+		--cdr-json "$TMP/orig_c.json" 2>/dev/null || fail "voxsense -r c.pcap"
+	media_facts "$TMP/live.json" >"$TMP/live_c.facts"
+	media_facts "$TMP/orig_c.json" >"$TMP/orig_c.facts"
+	grep -qF "'$1'" "$TMP/orig_c.facts" || fail "no DTMF in the reference CDRs"
+	diff "$TMP/live_c.facts" "$TMP/orig_c.facts" ||
+		fail "cut RTP gave other packet counts, codecs or DTMF than the original"
+}
+
 # Kernel counter names, in the order of VS_KCNT in include/vs_kern_user.h
 # (read from there: the order is the cache's, and may change).
 VXS_KCNT=$(sed -n 's/^\tX(\([a-z_]*\)).*/\1/p' "$top/include/vs_kern_user.h")
