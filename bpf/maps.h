@@ -178,6 +178,14 @@ struct {
 	__type(value, struct vs_xsk_slot);
 } xsk_slots SEC(".maps");
 
+/* afxdp mode: xsk_slots' entries, direct-mapped (struct vs_xsk_if). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_XSK_IF_CACHE);
+	__type(key, __u32);
+	__type(value, struct vs_xsk_if);
+} xsk_ifs SEC(".maps");
+
 /* afxdp mode: the reader's doorbell (VS_XSK_BELL_BYTES). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -607,13 +607,24 @@ static __always_inline void xsk_meta(struct xdp_md *ctx, int v,
 	m->origlen = origlen;
 }
 
+/* The interface's range of xsks slots: xsk_ifs, else xsk_slots. */
+static __always_inline const struct vs_xsk_slot *xsk_slot_of(__u32 ifi)
+{
+	__u32 k = ifi % VS_XSK_IF_CACHE;
+	struct vs_xsk_if *c = bpf_map_lookup_elem(&xsk_ifs, &k);
+
+	if (c && c->ifindex == ifi)
+		return &c->sl;
+	return bpf_map_lookup_elem(&xsk_slots, &ifi);
+}
+
 /* To the AF_XDP socket of this interface's RX queue; XDP_DROP when the
  * interface or queue has none (the frame is then counted as lost). */
 static __always_inline long xsk_redirect(struct xdp_md *ctx, int v,
 					 const struct pass *ps)
 {
 	__u32 ifi = ctx->ingress_ifindex, q = ctx->rx_queue_index;
-	struct vs_xsk_slot *sl = bpf_map_lookup_elem(&xsk_slots, &ifi);
+	const struct vs_xsk_slot *sl = xsk_slot_of(ifi);
 
 	if (!sl || q >= sl->n)
 		return XDP_DROP;

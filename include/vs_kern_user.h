@@ -108,6 +108,17 @@ struct vs_xsk_slot {
 	__u32 n;    /* RX queues with a socket */
 };
 
+/* afxdp mode: value of the xsk_ifs array (key: ifindex % VS_XSK_IF_CACHE),
+ * the xsk_slots entry of the first interface whose ifindex gave that key.
+ * The program reads it first: one array slot, where the hash map costs a
+ * hash and two dependent cache misses per frame. Another ifindex there
+ * (or none) sends it to xsk_slots. */
+#define VS_XSK_IF_CACHE 256
+struct vs_xsk_if {
+	__u32 ifindex; /* 0: empty */
+	struct vs_xsk_slot sl;
+};
+
 /* Key of the media map (a live RTP/RTCP endpoint announced in SDP) and of
  * the frag map's address part. Addresses are 16 bytes, IPv4 in the mapped
  * form ::ffff:a.b.c.d, exactly as struct vs_addr in user/core/addr.h. */

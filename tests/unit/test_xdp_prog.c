@@ -1125,20 +1125,38 @@ Test(xdp_prog, xsk_slots)
 	ip4(&f, IPPROTO_UDP, 0x0a000002, 40000, 5060, 0, 1, 1);
 	t.data_in = f.b;
 	t.data_size_in = (__u32)f.n;
-	/* No slot for lo; then a slot without queue 0. (A redirect that
-	 * fails later, at an empty XSKMAP slot, cannot be run here: the
-	 * test run refuses a frame that grew metadata.) */
-	for (int k = 0; k < 2; k++) {
+	/* No slot for lo; a slot without queue 0 in xsk_slots, behind an
+	 * xsk_ifs entry of another interface (ifindex 257: the same array
+	 * slot); then in xsk_ifs itself, in front of an xsk_slots entry
+	 * that has queue 0 (so only xsk_ifs can make the frame drop). (A
+	 * redirect that fails later, at an empty XSKMAP slot, cannot be run
+	 * here: the test run refuses a frame that grew metadata.) */
+	for (int k = 0; k < 3; k++) {
+		struct vs_xsk_if c = { .ifindex = 257, .sl = { .base = 0, .n = 1 } };
+		__u32 ck = (__u32)ifi % VS_XSK_IF_CACHE;
+
+		if (k == 1) {
+			cr_assert_eq(bpf_map_update_elem(vs_xdp__xsk_slots_fd(x),
+							 &ifi, &sl, 0), 0);
+			cr_assert_eq(bpf_map_update_elem(vs_xdp__xsk_ifs_fd(x),
+							 &ck, &c, 0), 0);
+		} else if (k == 2) {
+			c = (struct vs_xsk_if){ .ifindex = 1, .sl = sl };
+			cr_assert_eq(bpf_map_update_elem(vs_xdp__xsk_ifs_fd(x),
+							 &ck, &c, 0), 0);
+			cr_assert_eq(bpf_map_update_elem(
+					     vs_xdp__xsk_slots_fd(x), &ifi,
+					     &(struct vs_xsk_slot){ .n = 1 }, 0),
+				     0);
+		}
 		cr_assert_eq(vs_xdp__counters(x, VS_DIR_IN, &before), 0);
 		cr_assert_eq(bpf_prog_test_run_opts(fd, &t), 0, "%s",
 			     strerror(errno));
-		cr_expect_eq(t.retval, XDP_DROP);
+		cr_expect_eq(t.retval, XDP_DROP, "case %d", k);
 		cr_assert_eq(vs_xdp__counters(x, VS_DIR_IN, &after), 0);
 		cr_expect_eq(after.c[VS_KCNT_sip], before.c[VS_KCNT_sip] + 1);
 		cr_expect_eq(after.c[VS_KCNT_delivery_failed],
-			     before.c[VS_KCNT_delivery_failed] + 1);
-		cr_assert_eq(bpf_map_update_elem(vs_xdp__xsk_slots_fd(x), &ifi,
-						 &sl, 0), 0);
+			     before.c[VS_KCNT_delivery_failed] + 1, "case %d", k);
 	}
 }
 

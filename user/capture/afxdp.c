@@ -125,6 +125,21 @@ static void close_queue(struct vs_xsk *x)
 		munmap(x->buf, (size_t)x->nframes * x->chunk);
 }
 
+/* The interface's slot range in xsk_ifs too, unless an interface before
+ * it took that array slot (its frames then use the hash, xsk_slots). */
+static int cache_slot(int fd, __u32 ifindex, const struct vs_xsk_slot *sl)
+{
+	__u32 k = ifindex % VS_XSK_IF_CACHE;
+	struct vs_xsk_if c;
+
+	if (bpf_map_lookup_elem(fd, &k, &c))
+		return -errno;
+	if (c.ifindex)
+		return 0;
+	c = (struct vs_xsk_if){ .ifindex = ifindex, .sl = *sl };
+	return bpf_map_update_elem(fd, &k, &c, 0) ? -errno : 0;
+}
+
 /* Every RX queue of one interface, registered from slot a->n on. */
 static int open_if(struct vs_afxdp *a, const struct vs_afxdp_opts *o,
 		   int ifindex)
@@ -161,6 +176,8 @@ static int open_if(struct vs_afxdp *a, const struct vs_afxdp_opts *o,
 	sl.n = (__u32)n;
 	if (!err && bpf_map_update_elem(o->slots_fd, &ifindex, &sl, 0))
 		err = -errno;
+	if (!err)
+		err = cache_slot(o->ifs_fd, (__u32)ifindex, &sl);
 	if (!err)
 		vs_info("%s: %d AF_XDP socket(s), %s, %u frames of %u bytes "
 			"per queue", dev, n,

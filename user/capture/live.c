@@ -192,6 +192,7 @@ static int open_bpf(struct vs_live *l)
 			.n_if = l->n_if,
 			.xsks_fd = vs_xdp__xsks_fd(l->xdp),
 			.slots_fd = vs_xdp__xsk_slots_fd(l->xdp),
+			.ifs_fd = vs_xdp__xsk_ifs_fd(l->xdp),
 			.bell_fd = vs_xdp__xsk_bell_fd(l->xdp),
 			.frames = xsk_frames(l->o.conf),
 			.ahead = l->o.ahead,

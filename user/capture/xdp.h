@@ -43,8 +43,10 @@ void vs_xdp__close(struct vs_xdp *x);
 int vs_xdp__nrings(const struct vs_xdp *x);
 int vs_xdp__ring_fd(const struct vs_xdp *x, int i);
 int vs_xdp__xsks_fd(const struct vs_xdp *x);
-/* afxdp: the ifindex -> struct vs_xsk_slot map. */
+/* afxdp: the ifindex -> struct vs_xsk_slot map, and its direct-mapped
+ * front, the xsk_ifs array (struct vs_xsk_if). */
 int vs_xdp__xsk_slots_fd(const struct vs_xdp *x);
+int vs_xdp__xsk_ifs_fd(const struct vs_xdp *x);
 /* afxdp: the xsk_bell ring buffer (VS_XSK_BELL_BYTES). */
 int vs_xdp__xsk_bell_fd(const struct vs_xdp *x);
 /* Bytes of each ring buffer. */

@@ -218,6 +218,11 @@ int vs_xdp__xsk_slots_fd(const struct vs_xdp *x)
 	return bpf_map__fd(x->skel->maps.xsk_slots);
 }
 
+int vs_xdp__xsk_ifs_fd(const struct vs_xdp *x)
+{
+	return bpf_map__fd(x->skel->maps.xsk_ifs);
+}
+
 int vs_xdp__xsk_bell_fd(const struct vs_xdp *x)
 {
 	return bpf_map__fd(x->skel->maps.xsk_bell);
