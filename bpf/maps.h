@@ -186,6 +186,15 @@ struct {
 	__type(value, struct vs_xsk_if);
 } xsk_ifs SEC(".maps");
 
+/* afxdp mode: frames waiting per socket (struct vs_xsk_fill). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_XSK_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct vs_xsk_fill);
+} xsk_fill SEC(".maps");
+
 /* afxdp mode: the reader's doorbell (VS_XSK_BELL_BYTES). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

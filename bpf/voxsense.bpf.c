@@ -621,7 +621,7 @@ static __always_inline const struct vs_xsk_slot *xsk_slot_of(__u32 ifi)
 /* To the AF_XDP socket of this interface's RX queue; XDP_DROP when the
  * interface or queue has none (the frame is then counted as lost). */
 static __always_inline long xsk_redirect(struct xdp_md *ctx, int v,
-					 const struct pass *ps)
+					 const struct pass *ps, __u32 *slot)
 {
 	__u32 ifi = ctx->ingress_ifindex, q = ctx->rx_queue_index;
 	const struct vs_xsk_slot *sl = xsk_slot_of(ifi);
@@ -629,7 +629,23 @@ static __always_inline long xsk_redirect(struct xdp_md *ctx, int v,
 	if (!sl || q >= sl->n)
 		return XDP_DROP;
 	xsk_meta(ctx, v, ps);
-	return bpf_redirect_map(&xsks, sl->base + q, XDP_DROP);
+	*slot = sl->base + q;
+	return bpf_redirect_map(&xsks, *slot, XDP_DROP);
+}
+
+/* A frame more in the RX ring of socket slot: 1 when the reader must be
+ * woken for the ring's fill level (struct vs_xsk_fill), every 64th frame
+ * while a quarter of the ring waits. */
+static __always_inline int xsk_filled(__u32 slot)
+{
+	struct vs_xsk_fill *f = bpf_map_lookup_elem(&xsk_fill, &slot);
+	__u64 n;
+
+	if (!f || !f->wake)
+		return 0;
+	__sync_fetch_and_add(&f->sent, 1);
+	n = f->sent;
+	return !(n & 63) && (__s64)(n - f->taken) >= (__s64)f->wake;
 }
 
 SEC("xdp")
@@ -640,22 +656,25 @@ int vs_xdp_xsk(struct xdp_md *ctx)
 	struct vs_kcounters *k = counters_of(VS_DIR_IN);
 	struct pass ps = {};
 	long act = XDP_DROP;
+	__u32 slot = 0;
 	int v, dv = 0;
 
 	if (decide(data, data_end, &ps, k, &v))
 		return XDP_DROP;
 
 	if (is_pass(v)) {
-		act = xsk_redirect(ctx, v, &ps);
+		act = xsk_redirect(ctx, v, &ps, &slot);
 		dv = act == XDP_REDIRECT ? 1 : -1;
 	}
 	/* The frame reaches its socket at the end of the NAPI poll; the
-	 * reader, woken now, waits for it briefly (afxdp_rx.c). */
-	if (dv > 0 && wakes_now(v)) {
-		__u64 bell = v;
+	 * reader, woken now, waits for it briefly (afxdp_rx.c). The ring
+	 * says why: bit 32 for the fill level, and the verdict. */
+	if (dv > 0) {
+		__u64 full = xsk_filled(slot), bell = full << 32 | (__u32)v;
 
-		bpf_ringbuf_output(&xsk_bell, &bell, sizeof(bell),
-				   BPF_RB_FORCE_WAKEUP);
+		if (full || wakes_now(v))
+			bpf_ringbuf_output(&xsk_bell, &bell, sizeof(bell),
+					   BPF_RB_FORCE_WAKEUP);
 	}
 	count(k, v, dv);
 	return act;

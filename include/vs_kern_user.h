@@ -108,6 +108,22 @@ struct vs_xsk_slot {
 	__u32 n;    /* RX queues with a socket */
 };
 
+/* afxdp mode: value of the xsk_fill array (key: xsks slot). The program
+ * counts the frames it redirects to the socket (sent) and rings xsk_bell
+ * while sent - taken, the frames waiting in its RX ring, is wake or more;
+ * the reader sets wake (a quarter of the ring) and stores taken as it
+ * hands frames back. So the reader sleeps as long as copy mode's whatever
+ * the rate, and is woken before the ring overflows. taken is on a line of
+ * its own: the reader writes it, the program only reads it. */
+struct vs_xsk_fill {
+	__u64 sent;	/* frames redirected to the socket */
+	__u32 wake;	/* 0: never ring */
+	__u32 pad0;
+	__u8 pad1[48];
+	__u64 taken;	/* frames the reader has handed back */
+	__u8 pad2[56];
+};
+
 /* afxdp mode: value of the xsk_ifs array (key: ifindex % VS_XSK_IF_CACHE),
  * the xsk_slots entry of the first interface whose ifindex gave that key.
  * The program reads it first: one array slot, where the hash map costs a

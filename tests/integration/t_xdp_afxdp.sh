@@ -106,6 +106,37 @@ expect_count afxdp.rx_dropped = 0
 [ "$(wc -l <"$TMP/live.json")" = 3 ] || fail "expected 3 CDRs"
 ok "3 CDRs"
 
+echo "-- the reader is woken by the RX ring's fill level"
+# ringbuffer = 1: 4096 UMEM frames, the program rings at 1024 waiting.
+# vsblast (the capture bench's sender) sets the calls up, then sends
+# their 6000 RTP frames at 100 000/s: 1024 wait within about 10 ms, long
+# before the reader's 100 ms wait ends, so it must be rung, and lose
+# nothing.
+need_tools gcc
+gcc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+	"$top/tests/bench/vsblast.c" -lpcap -o "$TMP/vsblast" || fail "cannot build vsblast"
+"$VSGEN" -o "$TMP/burst.pcap" -n 20 -d 3 --rate 100 --seed 9 \
+	--start 1700003000 >/dev/null || fail vsgen
+rm -rf "$TMP/spool" "$TMP/live.json"
+conf_base >"$TMP/vs.conf" <<-CONF
+	capture_mode = afxdp
+	ringbuffer = 1
+	CONF
+sensor_start "$TMP/vs.conf"
+need_kernel_capture
+for part in setup:20000 media:100000 bye:20000; do
+	ip netns exec "$VXS_NS" "$TMP/vsblast" -i "$VXS_P" --part "${part%:*}" \
+		-p "${part#*:}" -x 0 "$TMP/burst.pcap" >>"$TMP/blast.out" ||
+		fail "vsblast --part ${part%:*}"
+	sleep 0.3
+done
+sensor_stop
+expect_count afxdp.fill_bells -gt 0
+expect_count afxdp.rx_dropped = 0
+expect_count afxdp.rx_ring_full = 0
+expect_count call.rtp_packets = 6000
+expect_count kernel.in.delivery_failed = 0
+
 echo "-- the host stack after the sensor exited"
 [ "$(pings 2)" = 2 ] || fail "no answer to ping after the sensor exited"
 [ "$(udp_send 5)" = 10 ] || fail "UDP not received after the sensor exited"

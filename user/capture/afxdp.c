@@ -162,6 +162,7 @@ static int open_if(struct vs_afxdp *a, const struct vs_afxdp_opts *o,
 		struct vs_xsk *x = &a->q[a->n++];
 
 		x->ifindex = ifindex;
+		x->slot = sl.base + (__u32)q;
 		x->nframes = o->frames;
 		x->chunk = chunk;
 		err = open_queue(x, dev, (__u32)q);
@@ -173,6 +174,8 @@ static int open_if(struct vs_afxdp *a, const struct vs_afxdp_opts *o,
 			vs_err("%s: AF_XDP socket on queue %d: %s", dev, q,
 			       strerror(-err));
 	}
+	for (int q = 0; q < n && !err; q++)
+		a->fill[sl.base + q].wake = o->frames / 4;
 	sl.n = (__u32)n;
 	if (!err && bpf_map_update_elem(o->slots_fd, &ifindex, &sl, 0))
 		err = -errno;
@@ -186,14 +189,16 @@ static int open_if(struct vs_afxdp *a, const struct vs_afxdp_opts *o,
 	return err;
 }
 
-/* Each record is a ring; what it says does not matter. */
+/* Each record is a ring; bit 32 says it was for an RX ring's fill level
+ * (struct vs_xsk_fill), not for a SIP frame or a fragment. */
 static int on_bell(void *ctx, void *data, size_t len)
 {
 	struct vs_afxdp *a = ctx;
+	uint64_t bell = 0;
 
-	(void)data;
-	(void)len;
+	memcpy(&bell, data, len < sizeof(bell) ? len : sizeof(bell));
 	a->bells++;
+	a->fill_bells += bell >> 32;
 	return 0;
 }
 
@@ -209,6 +214,25 @@ static int open_bell(struct vs_afxdp *a, int fd)
 	return 0;
 }
 
+#define FILL_BYTES (VS_XSK_MAX * sizeof(struct vs_xsk_fill))
+
+/* xsk_fill in place: the reader stores each socket's taken count after
+ * every batch, which a syscall would cost more than the batch. */
+static int map_fill(struct vs_afxdp *a, int fd)
+{
+	void *m = mmap(NULL, FILL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       fd, 0);
+
+	if (m == MAP_FAILED) {
+		int err = -errno;
+
+		vs_err("afxdp: mapping the xsk_fill map: %s", strerror(-err));
+		return err;
+	}
+	a->fill = m;
+	return 0;
+}
+
 struct vs_afxdp *vs_afxdp__open(const struct vs_afxdp_opts *o)
 {
 	struct vs_afxdp *a = calloc(1, sizeof(*a));
@@ -218,6 +242,7 @@ struct vs_afxdp *vs_afxdp__open(const struct vs_afxdp_opts *o)
 		return NULL;
 	a->ahead = o->ahead;
 	a->ahead_ctx = o->ahead_ctx;
+	err = map_fill(a, o->fill_fd);
 	for (int i = 0; i < o->n_if && !err; i++)
 		err = open_if(a, o, o->ifindex[i]);
 	if (!err)
@@ -237,5 +262,7 @@ void vs_afxdp__close(struct vs_afxdp *a)
 	for (int i = 0; i < a->n; i++)
 		close_queue(&a->q[i]);
 	ring_buffer__free(a->bell);
+	if (a->fill)
+		munmap(a->fill, FILL_BYTES);
 	free(a);
 }

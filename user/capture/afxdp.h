@@ -20,6 +20,7 @@ struct vs_afxdp_opts {
 	int xsks_fd;	 /* the program's XSKMAP */
 	int slots_fd;	 /* its xsk_slots map (ifindex -> first slot) */
 	int ifs_fd;	 /* its xsk_ifs array (the same, direct-mapped) */
+	int fill_fd;	 /* its xsk_fill array (frames waiting per socket) */
 	int bell_fd;	 /* its xsk_bell ring buffer */
 	uint32_t frames; /* UMEM frames per RX queue, a power of two */
 	/* Called with the program's hint (struct vs_xsk_meta) of RTP/RTCP

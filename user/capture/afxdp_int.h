@@ -21,6 +21,8 @@ struct vs_xsk {
 	uint32_t chunk;	  /* bytes per chunk: 2048 or 4096 */
 	int ifindex;
 	int zerocopy;
+	uint32_t slot;	  /* its xsks key */
+	uint64_t taken;	  /* frames handed back (struct vs_xsk_fill) */
 };
 
 struct vs_afxdp {
@@ -29,6 +31,8 @@ struct vs_afxdp {
 	uint64_t no_meta; /* frames timestamped in userspace */
 	uint64_t wakeups; /* fill-ring kicks (need_wakeup) */
 	uint64_t bells;	  /* doorbell rings consumed */
+	uint64_t fill_bells; /* of them, for an RX ring's fill level */
+	struct vs_xsk_fill *fill; /* the xsk_fill array, mmapped */
 	struct ring_buffer *bell; /* the program's xsk_bell */
 	int rang;	  /* the last wait ended on a ring */
 	void (*ahead)(void *ctx, int stage, uint32_t hint);

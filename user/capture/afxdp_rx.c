@@ -84,6 +84,8 @@ static void recycle(struct vs_afxdp *a, struct vs_xsk *x, struct head *h)
 	}
 	xsk_ring_prod__submit(&x->fill, h->n);
 	xsk_ring_cons__release(&x->rx, h->n);
+	x->taken += h->n;
+	__atomic_store_n(&a->fill[x->slot].taken, x->taken, __ATOMIC_RELEASE);
 	if (xsk_ring_prod__needs_wakeup(&x->fill)) {
 		a->wakeups++;
 		recvfrom(xsk_socket__fd(x->sock), NULL, 0, MSG_DONTWAIT, NULL,
@@ -250,6 +252,8 @@ void vs_afxdp__print_stats(const struct vs_afxdp *a, FILE *out)
 	fprintf(out, "afxdp.no_meta %llu\n", (unsigned long long)a->no_meta);
 	fprintf(out, "afxdp.wakeups %llu\n", (unsigned long long)a->wakeups);
 	fprintf(out, "afxdp.bells %llu\n", (unsigned long long)a->bells);
+	fprintf(out, "afxdp.fill_bells %llu\n",
+		(unsigned long long)a->fill_bells);
 	fprintf(out, "afxdp.rx_dropped %llu\n",
 		(unsigned long long)sum.rx_dropped);
 	fprintf(out, "afxdp.rx_ring_full %llu\n",

@@ -26,13 +26,13 @@
 #define IDLE_US 100000
 /* AF_XDP wakes a waiting reader for every frame it queues; one wakeup
  * per frame costs more than the frame. So the reader sleeps on the
- * program's doorbell (xsk_bell), rung for SIP and fragments only, and
- * otherwise wakes when a quarter of the RX ring may have filled at 200 k
- * frames/s (XSK_GATHER_PER_MS): 20 ms with the default 16 k frames, 5 ms
- * with `ringbuffer = 1`; twice that after a drain that found nothing (no
- * RTP flows: the next call starts with SIP, which rings). A drain that
- * found XSK_FLOOD frames or more goes again at once. */
-#define XSK_GATHER_PER_MS 800 /* 200 frames/ms, a quarter of the ring */
+ * program's doorbell (xsk_bell), rung for SIP and fragments and when a
+ * quarter of a socket's RX ring waits (struct vs_xsk_fill), else for
+ * WAIT_MS, as copy mode's: each stream then brings several frames per
+ * batch and finds its call's memory warm (with a fixed 20 ms, a quarter
+ * ring at 200 k frames/s, it brought one, and the daemon cost half as
+ * much again). A drain that found XSK_FLOOD frames or more goes again at
+ * once. */
 #define XSK_FLOOD 1024
 
 /* afxdp: UMEM frames per RX queue for each MB of `ringbuffer`, and at
@@ -193,6 +193,7 @@ static int open_bpf(struct vs_live *l)
 			.xsks_fd = vs_xdp__xsks_fd(l->xdp),
 			.slots_fd = vs_xdp__xsk_slots_fd(l->xdp),
 			.ifs_fd = vs_xdp__xsk_ifs_fd(l->xdp),
+			.fill_fd = vs_xdp__xsk_fill_fd(l->xdp),
 			.bell_fd = vs_xdp__xsk_bell_fd(l->xdp),
 			.frames = xsk_frames(l->o.conf),
 			.ahead = l->o.ahead,
@@ -320,16 +321,8 @@ static int run_rings(struct vs_live *l)
 	return n < 0 ? n : 0;
 }
 
-static int xsk_gather_ms(const struct vs_live *l)
-{
-	uint32_t ms = xsk_frames(l->o.conf) / XSK_GATHER_PER_MS;
-
-	return ms < 1 ? 1 : ms > WAIT_MS ? WAIT_MS : (int)ms;
-}
-
 static int run_xsk(struct vs_live *l)
 {
-	int wait_ms = xsk_gather_ms(l);
 	int n, err;
 
 	while (!*l->o.stop) {
@@ -339,7 +332,7 @@ static int run_xsk(struct vs_live *l)
 		vs_live__maybe_idle(l);
 		if (n >= XSK_FLOOD)
 			continue;
-		err = vs_afxdp__wait(l->xsk, n ? wait_ms : 2 * wait_ms);
+		err = vs_afxdp__wait(l->xsk, WAIT_MS);
 		if (err && err != -EINTR)
 			return err;
 	}

@@ -47,6 +47,8 @@ int vs_xdp__xsks_fd(const struct vs_xdp *x);
  * front, the xsk_ifs array (struct vs_xsk_if). */
 int vs_xdp__xsk_slots_fd(const struct vs_xdp *x);
 int vs_xdp__xsk_ifs_fd(const struct vs_xdp *x);
+/* afxdp: the xsk_fill array (struct vs_xsk_fill). */
+int vs_xdp__xsk_fill_fd(const struct vs_xdp *x);
 /* afxdp: the xsk_bell ring buffer (VS_XSK_BELL_BYTES). */
 int vs_xdp__xsk_bell_fd(const struct vs_xdp *x);
 /* Bytes of each ring buffer. */

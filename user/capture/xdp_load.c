@@ -223,6 +223,11 @@ int vs_xdp__xsk_ifs_fd(const struct vs_xdp *x)
 	return bpf_map__fd(x->skel->maps.xsk_ifs);
 }
 
+int vs_xdp__xsk_fill_fd(const struct vs_xdp *x)
+{
+	return bpf_map__fd(x->skel->maps.xsk_fill);
+}
+
 int vs_xdp__xsk_bell_fd(const struct vs_xdp *x)
 {
 	return bpf_map__fd(x->skel->maps.xsk_bell);
