@@ -93,6 +93,18 @@ static void recycle(struct vs_afxdp *a, struct vs_xsk *x, struct head *h)
 	}
 }
 
+/* The socket's RX ring was found empty: nothing the program counted is
+ * waiting. Frames it redirected that never reached the ring (dropped when
+ * it was full) would otherwise stay counted as waiting and make it ring
+ * every 64th frame for good. A frame queued between the peek and this
+ * read is counted as taken: the count is then low by a few frames until
+ * the next empty ring, which only delays a ring by as much. */
+static void resync(struct vs_afxdp *a, struct vs_xsk *x)
+{
+	x->taken = __atomic_load_n(&a->fill[x->slot].sent, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&a->fill[x->slot].taken, x->taken, __ATOMIC_RELEASE);
+}
+
 /* Look-ahead, as capture/ring.c's over the ring: the metadata of the
  * frame AHEAD_MEM descriptors on is asked for; at ahead_at[0] its hint goes
  * to the call table (stage 0: the index slot), at ahead_at[1] again (stage
@@ -155,6 +167,8 @@ static int round_all(struct vs_afxdp *a, vs_afxdp_fn fn, void *ctx)
 		h[q].n = xsk_ring_cons__peek(&x->rx, BATCH, &h[q].idx);
 		if (h[q].n)
 			frame_meta(a, x, &h[q]);
+		else
+			resync(a, x);
 	}
 	while ((q = oldest(h, a->n)) >= 0) {
 		struct vs_xsk *x = &a->q[q];
