@@ -442,38 +442,6 @@ static __always_inline int ring_rec(void *rb, const struct vs_ring_hdr *h,
  * the header, so the slack costs ring space only. */
 #define REC_SZ(n) ((n) - sizeof(struct vs_ring_hdr))
 
-/* The 96-byte record of an RTP header (cfg's rtp_head), filled with
- * direct packet access when the frame's linear part holds REC_SZ(96)
- * bytes, as it does unless the frame is shorter: nine 8-byte moves
- * instead of bpf_xdp_load_bytes / bpf_skb_load_bytes, whose checks and
- * call into memcpy were a tenth of copy mode's kernel samples. Bytes past
- * caplen (payload) are copied too and never read. 1 or -1. */
-static __always_inline int ring_rec_head(void *rb, const struct vs_ring_hdr *h,
-					 void *ctx, int skb, __u64 flags)
-{
-	void *data, *end;
-	struct vs_rec *r;
-
-	if (skb) {
-		data = (void *)(long)((struct __sk_buff *)ctx)->data;
-		end = (void *)(long)((struct __sk_buff *)ctx)->data_end;
-	} else {
-		data = (void *)(long)((struct xdp_md *)ctx)->data;
-		end = (void *)(long)((struct xdp_md *)ctx)->data_end;
-	}
-	if (data + REC_SZ(96) > end)
-		return ring_rec(rb, h, ctx, skb, 96, flags);
-	r = bpf_ringbuf_reserve(rb, 96, 0);
-	if (!r)
-		return -1;
-	r->h = *h;
-#pragma unroll
-	for (int i = 0; i < REC_SZ(96) / 8; i++)
-		((__u64 *)r->data)[i] = ((const __u64 *)data)[i];
-	bpf_ringbuf_submit(r, flags);
-	return 1;
-}
-
 static __always_inline __u64 wake_bytes(void)
 {
 	__u32 zero = 0;
@@ -498,7 +466,7 @@ static __always_inline int ring_out(void *ctx, int skb,
 				wake_bytes() ?
 			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (cap <= REC_SZ(96)) /* RTP's header alone (cfg's rtp_head) */
-		return ring_rec_head(rb, h, ctx, skb, fl);
+		return ring_rec(rb, h, ctx, skb, 96, fl);
 	if (cap <= REC_SZ(128))
 		return ring_rec(rb, h, ctx, skb, 128, fl);
 	if (cap <= REC_SZ(256))

@@ -21,8 +21,7 @@ struct vs_xsk {
 	uint32_t chunk;	  /* bytes per chunk: 2048 or 4096 */
 	int ifindex;
 	int zerocopy;
-	uint32_t slot;	  /* its xsks key */
-	uint64_t taken;	  /* frames handed back (struct vs_xsk_fill) */
+	uint32_t slot;	  /* its xsks key and xsk_fill index */
 };
 
 struct vs_afxdp {

@@ -84,8 +84,8 @@ static void recycle(struct vs_afxdp *a, struct vs_xsk *x, struct head *h)
 	}
 	xsk_ring_prod__submit(&x->fill, h->n);
 	xsk_ring_cons__release(&x->rx, h->n);
-	x->taken += h->n;
-	__atomic_store_n(&a->fill[x->slot].taken, x->taken, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->fill[x->slot].taken,
+			 a->fill[x->slot].taken + h->n, __ATOMIC_RELEASE);
 	if (xsk_ring_prod__needs_wakeup(&x->fill)) {
 		a->wakeups++;
 		recvfrom(xsk_socket__fd(x->sock), NULL, 0, MSG_DONTWAIT, NULL,
@@ -97,12 +97,14 @@ static void recycle(struct vs_afxdp *a, struct vs_xsk *x, struct head *h)
  * waiting. Frames it redirected that never reached the ring (dropped when
  * it was full) would otherwise stay counted as waiting and make it ring
  * every 64th frame for good. A frame queued between the peek and this
- * read is counted as taken: the count is then low by a few frames until
+ * read is counted as taken: what waits then reads low by a few frames until
  * the next empty ring, which only delays a ring by as much. */
-static void resync(struct vs_afxdp *a, struct vs_xsk *x)
+static void resync(struct vs_afxdp *a, const struct vs_xsk *x)
 {
-	x->taken = __atomic_load_n(&a->fill[x->slot].sent, __ATOMIC_ACQUIRE);
-	__atomic_store_n(&a->fill[x->slot].taken, x->taken, __ATOMIC_RELEASE);
+	struct vs_xsk_fill *f = &a->fill[x->slot];
+
+	__atomic_store_n(&f->taken, __atomic_load_n(&f->sent, __ATOMIC_ACQUIRE),
+			 __ATOMIC_RELEASE);
 }
 
 /* Look-ahead, as capture/ring.c's over the ring: the metadata of the
