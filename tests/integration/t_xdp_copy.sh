@@ -2,8 +2,9 @@
 # Kernel capture, copy mode: XDP on receive, TC on egress, per-CPU ring
 # buffers. Asserts the per-verdict counters, that unrelated traffic never
 # reaches userspace, that RTP passes only while its call's SDP is live,
-# SIP over UDP and TCP, RTCP, VLAN/QinQ, fragments, IPv6, egress, and the
-# named pins bpftool shows.
+# SIP over UDP and TCP, RTCP, VLAN/QinQ, fragments, IPv6, egress (by a
+# tcx link, no qdisc, where the kernel has tcx; and on clsact when told),
+# and the named pins bpftool shows.
 . "$(dirname "$0")/xdp_lib.sh"
 xdp_setup
 gen() { "$VSGEN" -o "$TMP/$1.pcap" "${@:2}" >/dev/null || fail "vsgen $1"; }
@@ -29,6 +30,22 @@ bpftool map show pinned /sys/fs/bpf/voxsense/media | grep -q "name media" ||
 bpftool prog show pinned /sys/fs/bpf/voxsense/prog_vs_xdp_copy | grep -q "xdp  *name vs_xdp_copy" ||
 	fail "bpftool does not show prog vs_xdp_copy"
 ok "named pins shown by bpftool"
+
+echo "-- egress hook"
+tcid=none
+if grep -q "TC egress by tcx" "$TMP/sensor.log"; then
+	tc qdisc show dev "$VXS_S" | grep -q clsact &&
+		fail "a clsact qdisc on $VXS_S with tcx"
+	tcid=$(bpftool prog show pinned /sys/fs/bpf/voxsense/prog_vs_tc_egress |
+		sed -n 's/^\([0-9]*\): .*/\1/p')
+	bpftool link show | grep -q "prog $tcid\b" ||
+		fail "no BPF link holds vs_tc_egress (id $tcid)"
+	ok "egress by a tcx link (prog $tcid), no qdisc"
+else
+	grep -q "TC egress on clsact (tcx refused" "$TMP/sensor.log" ||
+		fail "the log names neither tcx nor clsact"
+	echo "   note: this kernel has no tcx (6.6): egress on clsact"
+fi
 
 echo "-- unrelated traffic and RTP without SDP stay in the kernel"
 n_other=$(tcpdump -r "$TMP/other.pcap" 2>/dev/null | wc -l)
@@ -90,4 +107,17 @@ ok "13 CDRs"
 [ -e /sys/fs/bpf/voxsense ] && fail "pins left after exit"
 ip link show "$VXS_S" 2>/dev/null | grep -q xdp && fail "XDP still attached after exit"
 tc filter show dev "$VXS_S" egress 2>/dev/null | grep -q vs_tc && fail "TC still attached"
+bpftool link show | grep -q "prog $tcid\b" && fail "the tcx link outlived the sensor"
 ok "clean detach"
+
+echo "-- tc_egress = clsact"
+{ conf_base; echo "tc_egress = clsact"; } </dev/null >"$TMP/clsact.conf"
+sensor_start "$TMP/clsact.conf"
+grep -q "TC egress on clsact" "$TMP/sensor.log" || fail "tc_egress = clsact not logged"
+tc filter show dev "$VXS_S" egress | grep -q vs_tc_egress || fail "no clsact egress filter"
+send_egress "$TMP/egress.pcap" --topspeed
+sleep 0.5
+expect_kmap 1 sip -gt 0
+sensor_stop
+tc qdisc show dev "$VXS_S" | grep -q clsact && fail "our clsact qdisc left after exit"
+ok "egress on a clsact qdisc, removed at exit"

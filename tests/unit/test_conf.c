@@ -987,7 +987,7 @@ Test(conf, pb_and_capture_keys_parsed_printed_reloaded)
 				"mirror_destination_ip = 192.168.0.1\n"
 				"mirror_destination_port = 5030\n"
 				"snaplen = 1500\nringbuffer = 16\npromisc = no\n"
-				"status_interval = 10\n"
+				"status_interval = 10\ntc_egress = CLSACT\n"
 				"cdr_spool_maxsize = 10\n");
 	struct loaded *again;
 	char *first, *second;
@@ -1006,6 +1006,7 @@ Test(conf, pb_and_capture_keys_parsed_printed_reloaded)
 	cr_expect_eq(l->c.cap.ringbuffer_mb, 16);
 	cr_expect_eq(l->c.cap.promisc, 0);
 	cr_expect_eq(l->c.cap.status_s, 10);
+	cr_expect_eq(l->c.cap.tc_egress, VS_TC_CLSACT);
 	cr_expect_eq(l->c.chan.cdr_spool_mb, 10);
 	first = print_conf(&l->c);
 	again = load(first);
@@ -1031,6 +1032,7 @@ Test(conf, pb_and_capture_bad_values)
 		{ "ringbuffer = 0", "ringbuffer = 0: expected megabytes per capture ring (1-1024)" },
 		{ "promisc = sometimes", "promisc = sometimes: expected yes or no" },
 		{ "status_interval = 1m", "status_interval = 1m: expected seconds between status lines (0-86400, 0 = none)" },
+		{ "tc_egress = qdisc", "tc_egress = qdisc: expected auto, tcx or clsact" },
 		{ "cdr_spool_maxsize = 0", "cdr_spool_maxsize = 0: expected megabytes of unacknowledged CDRs kept on disk (1-1048576)" },
 	};
 	char text[512], msg[512];

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* capture/xdp: attach to and detach from interfaces. XDP native where the
- * driver has it, generic otherwise; TC clsact egress in copy mode. What a
- * crashed voxsense left attached is recognised by program name and
- * replaced; another tool's XDP program is never touched. */
+ * driver has it, generic otherwise; in copy mode the egress program by a
+ * tcx link where the kernel has one (6.6), else on a clsact qdisc. What a
+ * crashed voxsense left attached is recognised by program name (XDP) or
+ * filter handle (clsact) and replaced; a tcx link dies with its process.
+ * Another tool's XDP program is never touched. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -93,8 +95,46 @@ static int stale_made(const struct vs_xdp *x, int ifindex)
 	return 0;
 }
 
-static int attach_tc(struct vs_xdp *x, struct vs_xdp_if *i, int prog_fd,
-		     const char *dev)
+/* enum bpf_attach_type's BPF_TCX_EGRESS (kernel 6.6): Debian 12's UAPI
+ * headers (6.1) do not have it, libbpf 1.1 passes it through. */
+#define VS_TCX_EGRESS 47
+
+/* Our filter on a clsact qdisc, left by a crashed run that used clsact
+ * (an older kernel, tc_egress = clsact, an older voxsense): removed, and
+ * the qdisc with it if that run made it, or egress would be seen twice. */
+static void clear_stale_clsact(struct vs_xdp *x, int ifindex,
+			       const char *dev)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VS_TC_HANDLE,
+		    .priority = VS_TC_PRIO);
+
+	if (!bpf_tc_detach(&hook, &opts))
+		vs_warn("%s: removed a stale voxsense TC egress filter", dev);
+	if (stale_made(x, ifindex)) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+}
+
+/* A tcx link: no qdisc, so received frames do not pass a clsact ingress
+ * hook (with no filter on it, still a per-frame cost on a busy host). */
+static int attach_tcx(struct vs_xdp *x, struct vs_xdp_if *i, int prog_fd,
+		      const char *dev)
+{
+	int fd = bpf_link_create(prog_fd, i->ifindex,
+				 (enum bpf_attach_type)VS_TCX_EGRESS, NULL);
+
+	if (fd < 0)
+		return fd;
+	i->tcx_fd = fd;
+	clear_stale_clsact(x, i->ifindex, dev);
+	return 0;
+}
+
+static int attach_clsact(struct vs_xdp *x, struct vs_xdp_if *i, int prog_fd,
+			 const char *dev)
 {
 	__u32 key = (__u32)i->ifindex;
 	__u8 one = 1;
@@ -123,6 +163,25 @@ static int attach_tc(struct vs_xdp *x, struct vs_xdp_if *i, int prog_fd,
 	return 0;
 }
 
+static int attach_tc(struct vs_xdp *x, struct vs_xdp_if *i, int prog_fd,
+		     const char *dev)
+{
+	int err = 0;
+
+	if (x->tc_egress != VS_TC_CLSACT) {
+		err = attach_tcx(x, i, prog_fd, dev);
+		if (!err)
+			return 0;
+		i->tcx_err = err;
+		if (x->tc_egress == VS_TC_TCX) {
+			vs_err("%s: attaching TC egress by tcx (tc_egress = "
+			       "tcx): %s", dev, strerror(-err));
+			return err;
+		}
+	}
+	return attach_clsact(x, i, prog_fd, dev);
+}
+
 int vs_xdp__attach_all(struct vs_xdp *x, const int *ifindex, int n)
 {
 	struct voxsense *s = x->skel;
@@ -138,6 +197,7 @@ int vs_xdp__attach_all(struct vs_xdp *x, const int *ifindex, int n)
 		struct vs_xdp_if *i = &x->ifs[x->n_if++];
 
 		i->ifindex = ifindex[k];
+		i->tcx_fd = -1;
 		ifname(i->ifindex, dev);
 		err = attach_xdp(i, xdp_fd, dev);
 		if (!err && !x->afxdp)
@@ -177,6 +237,11 @@ void vs_xdp__detach_all(struct vs_xdp *x)
 		ifname(i->ifindex, dev);
 		if (i->tc_on)
 			detach_tc(i, dev);
+		if (i->tcx_fd >= 0) {
+			bpf_link_detach(i->tcx_fd);
+			close(i->tcx_fd);
+			i->tcx_fd = -1;
+		}
 		if (i->xdp_flags) {
 			err = bpf_xdp_detach(i->ifindex, i->xdp_flags, NULL);
 			if (err && err != -ENODEV)
@@ -201,6 +266,16 @@ const char *vs_xdp__if_mode(const struct vs_xdp *x, int ifindex, char *buf,
 		else
 			snprintf(buf, len, "generic XDP (native refused: %s)",
 				 strerror(-i->native_err));
+		if (i->tcx_fd >= 0)
+			snprintf(buf + strlen(buf), len - strlen(buf),
+				 ", TC egress by tcx");
+		else if (i->tc_on && i->tcx_err)
+			snprintf(buf + strlen(buf), len - strlen(buf),
+				 ", TC egress on clsact (tcx refused: %s)",
+				 strerror(-i->tcx_err));
+		else if (i->tc_on)
+			snprintf(buf + strlen(buf), len - strlen(buf),
+				 ", TC egress on clsact");
 		return buf;
 	}
 	snprintf(buf, len, "no XDP");

@@ -19,14 +19,17 @@ struct vs_xdp_if {
 	int ifindex;
 	uint32_t xdp_flags; /* mode attached with; 0 = not attached */
 	int native_err;	    /* why native mode was refused (-errno) */
-	int tc_on;	    /* egress filter attached */
+	int tc_on;	    /* egress filter attached (clsact) */
 	int tc_made_hook;   /* we created the clsact qdisc */
+	int tcx_fd;	    /* egress link (tcx); -1 = none */
+	int tcx_err;	    /* why tcx was refused (-errno), clsact used */
 };
 
 struct vs_xdp {
 	struct voxsense *skel;
 	char pin_dir[PATH_MAX];
 	int afxdp;
+	int tc_egress; /* enum vs_tc_egress */
 	int nrings;
 	uint32_t ring_bytes;
 	int ring_fds[VS_XDP_MAX_RINGS];

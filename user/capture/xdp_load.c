@@ -109,6 +109,7 @@ struct vs_xdp *vs_xdp__open(const struct vs_xdp_opts *o)
 	for (int i = 0; i < VS_XDP_MAX_RINGS; i++)
 		x->ring_fds[i] = -1;
 	x->afxdp = o->afxdp;
+	x->tc_egress = o->conf ? o->conf->cap.tc_egress : VS_TC_AUTO;
 	x->ring_bytes = o->ring_bytes ? o->ring_bytes : VS_RING_BYTES;
 	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s",
 		 o->pin_dir ? o->pin_dir : VS_PIN_DIR);

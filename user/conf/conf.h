@@ -24,6 +24,15 @@ enum vs_capture_mode {
 	VS_CAPTURE_PCAP,     /* libpcap (TPACKET_V3), no BPF programs */
 };
 
+/* tc_egress: how copy mode's egress program is attached. tcx (a BPF link,
+ * kernel 6.6) needs no qdisc, so received frames skip the clsact ingress
+ * hook a qdisc would turn on; clsact works on any kernel. */
+enum vs_tc_egress {
+	VS_TC_AUTO = 0, /* tcx, else clsact */
+	VS_TC_TCX,	/* tcx only: an error where the kernel lacks it */
+	VS_TC_CLSACT,	/* a clsact qdisc and a filter, as tc(8) makes */
+};
+
 struct vs_natalias {
 	struct vs_addr from; /* address written in SDP (private) */
 	struct vs_addr to;   /* address the packets really carry (public) */
@@ -120,6 +129,8 @@ struct vs_conf {
 		uint32_t status_s;	/* status_interval: seconds between
 					 * live capture status lines [60],
 					 * 0 = none */
+		int tc_egress;		/* tc_egress: enum vs_tc_egress, how
+					 * copy mode hooks egress [auto] */
 		int given;
 	} cap;
 };

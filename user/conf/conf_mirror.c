@@ -58,6 +58,20 @@ static int pb_set(struct vs_conf_pb *pb, const char *k, const char *v,
 	return -ENOENT;
 }
 
+static const char *const tc_egress_names[] = { "auto", "tcx", "clsact" };
+
+static int set_tc_egress(int *out, const char *v, const char **e)
+{
+	*e = "auto, tcx or clsact";
+	for (int i = 0; i < 3; i++) {
+		if (!strcasecmp(v, tc_egress_names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int cap_set(struct vs_conf_cap *cap, const char *k, const char *v,
 		   const char **e)
 {
@@ -69,6 +83,8 @@ static int cap_set(struct vs_conf_cap *cap, const char *k, const char *v,
 			       "megabytes per capture ring (1-1024)");
 	if (!strcasecmp(k, "promisc"))
 		return set_bool(&cap->promisc, v, e);
+	if (!strcasecmp(k, "tc_egress"))
+		return set_tc_egress(&cap->tc_egress, v, e);
 	if (!strcasecmp(k, "status_interval"))
 		return set_u32(&cap->status_s, v, 0, 86400, e,
 			       "seconds between status lines (0-86400, "
@@ -132,7 +148,9 @@ void vs_conf_pb_print(const struct vs_conf *c, FILE *out)
 			pb->mirror_id_by_sender ? "yes" : "no");
 	if (c->cap.given)
 		fprintf(out, "snaplen = %u\nringbuffer = %u\npromisc = %s\n"
-			     "status_interval = %u\n",
+			     "status_interval = %u\ntc_egress = %s\n",
 			c->cap.snaplen, c->cap.ringbuffer_mb,
-			c->cap.promisc ? "yes" : "no", c->cap.status_s);
+			c->cap.promisc ? "yes" : "no", c->cap.status_s,
+			tc_egress_names[(unsigned)c->cap.tc_egress < 3 ?
+						 c->cap.tc_egress : 0]);
 }
