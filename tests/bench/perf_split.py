@@ -12,6 +12,9 @@ processes on the CPU, even other XDP users, are left out.
   wake   ring buffer wakeups (irq_work) of the copy mode's reader
   xsk    AF_XDP: redirect, copy into the UMEM, socket wakeups
   tap    libpcap: the AF_PACKET tap, its classic BPF filter, TPACKET_V3 copy
+  stack  not the sensor's: the IP stack's receive path for the frames that
+         get past the hook (XDP_PASS, or no XDP at all), up to where it drops
+         them; what afxdp saves by dropping at XDP shows here
   all    every sample of the sender and ksoftirqd
 """
 import sys
@@ -23,6 +26,8 @@ PARTS = (  # first match wins, in this order
              "__xsk_map_flush", "xdp_do_flush", "xsk_generic_rcv")),
     ("wake", ("bpf_ringbuf_notify",)),
     ("prog", ("bpf_prog_",)),
+    ("stack", ("__netif_receive_skb_core", "__netif_receive_skb_list_core",
+               "netif_receive_skb_list_internal", "process_backlog")),
 )
 
 
