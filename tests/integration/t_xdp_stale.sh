@@ -53,6 +53,9 @@ sensor_start "$TMP/vs.conf"
 if grep -q "TC egress by tcx" "$TMP/sensor.log"; then
 	[ "$(egress_links)" = 1 ] || fail "$(egress_links) tcx links, expected 1"
 	crash
+	# The link goes when the dead process's files are closed; allow the
+	# kernel a moment should it free it from a work queue.
+	for _ in $(seq 20); do [ "$(egress_links)" = 0 ] && break; sleep 0.1; done
 	[ "$(egress_links)" = 0 ] || fail "the tcx link outlived the crash"
 	ok "the crash took its tcx link along"
 	sensor_start "$TMP/vs.conf"
