@@ -29,7 +29,7 @@ struct vs_xdp {
 	struct voxsense *skel;
 	char pin_dir[PATH_MAX];
 	int afxdp;
-	int tc_egress; /* enum vs_tc_egress */
+	enum vs_tc_egress tc_egress;
 	int nrings;
 	uint32_t ring_bytes;
 	int ring_fds[VS_XDP_MAX_RINGS];

@@ -129,8 +129,8 @@ struct vs_conf {
 		uint32_t status_s;	/* status_interval: seconds between
 					 * live capture status lines [60],
 					 * 0 = none */
-		int tc_egress;		/* tc_egress: enum vs_tc_egress, how
-					 * copy mode hooks egress [auto] */
+		enum vs_tc_egress tc_egress; /* tc_egress: how copy mode
+					 * hooks egress [auto] */
 		int given;
 	} cap;
 };

@@ -60,12 +60,15 @@ static int pb_set(struct vs_conf_pb *pb, const char *k, const char *v,
 
 static const char *const tc_egress_names[] = { "auto", "tcx", "clsact" };
 
-static int set_tc_egress(int *out, const char *v, const char **e)
+#define N_TC_EGRESS (sizeof(tc_egress_names) / sizeof(tc_egress_names[0]))
+
+static int set_tc_egress(enum vs_tc_egress *out, const char *v,
+			 const char **e)
 {
 	*e = "auto, tcx or clsact";
-	for (int i = 0; i < 3; i++) {
+	for (size_t i = 0; i < N_TC_EGRESS; i++) {
 		if (!strcasecmp(v, tc_egress_names[i])) {
-			*out = i;
+			*out = (enum vs_tc_egress)i;
 			return 0;
 		}
 	}
@@ -151,6 +154,6 @@ void vs_conf_pb_print(const struct vs_conf *c, FILE *out)
 			     "status_interval = %u\ntc_egress = %s\n",
 			c->cap.snaplen, c->cap.ringbuffer_mb,
 			c->cap.promisc ? "yes" : "no", c->cap.status_s,
-			tc_egress_names[(unsigned)c->cap.tc_egress < 3 ?
+			tc_egress_names[c->cap.tc_egress < N_TC_EGRESS ?
 						 c->cap.tc_egress : 0]);
 }
