@@ -48,10 +48,11 @@ void vs_afxdp__close(struct vs_afxdp *a);
  * the first non-zero fn result. */
 int vs_afxdp__drain(struct vs_afxdp *a, vs_afxdp_fn fn, void *ctx);
 /* Sleeps until the program rings the doorbell (SIP, fragments, a quarter
- * of an RX ring waiting: struct vs_xsk_fill) or timeout_ms passed, so that RTP gathers in the RX rings instead of waking
- * the reader for each frame; after a ring, the next wait watches the
- * sockets for up to 1 ms (the frame that rang is queued at the end of the
- * kernel's poll, maybe after the wakeup). 0 or -errno. */
+ * of an RX ring waiting: struct vs_xsk_fill) or timeout_ms passed, so that
+ * RTP gathers in the RX rings instead of waking the reader for each frame;
+ * after a ring, the next wait watches the sockets for up to 1 ms (the
+ * frame that rang is queued at the end of the kernel's poll, maybe after
+ * the wakeup). 0 or -errno. */
 int vs_afxdp__wait(struct vs_afxdp *a, int timeout_ms);
 
 /* "afxdp.* N" lines: frames, ring drops, invalid descriptors. */
